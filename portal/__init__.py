@@ -1,0 +1,27 @@
+"""portal: a self-hosted support portal that opens tickets exactly as WHMCS's OpenTicket does."""
+
+from flask import Flask
+
+from portal import cli, configuration, extensions, security
+from portal.api import api
+from portal.client import client
+from portal.rendering import register_template_filters
+from portal.staff import staff
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
+                static_folder="../static")
+    configuration.load(app, test_config)
+    extensions.register_extensions(app)
+    security.register_security(app)
+    register_template_filters(app)
+    register_blueprints(app)
+    cli.register_commands(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(client)
+    app.register_blueprint(staff, url_prefix="/staff")
+    app.register_blueprint(api)

@@ -1,0 +1,1 @@
+from portal.api import api  # noqa: F401

@@ -1,0 +1,70 @@
+"""The `flask --app portal ...` commands: schema, demo data, staff accounts and API credentials."""
+
+import secrets
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from portal import demo_data
+from portal.api.credentials import create_api_credential
+from portal.extensions import db
+from portal.models import StaffMember
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db, demo_data_command, create_staff, create_api_credential_command):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    upgrade()
+    click.echo("Database schema is up to date.")
+
+
+@click.command("demo-data")
+def demo_data_command() -> None:
+    """Add the demo departments, client, staff member and records (safe to run again)."""
+    for line in demo_data.load(db.session):
+        click.echo(line)
+    db.session.commit()
+
+
+@click.command("create-staff")
+@click.argument("username")
+@click.option("--password", help="Chosen at random and printed when left out.")
+@click.option("--email", default="")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+def create_staff(username: str, password: str | None, email: str, first_name: str,
+                 last_name: str) -> None:
+    """Create a staff member, or set the password of an existing one."""
+    staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+    if staff is None:
+        staff = StaffMember(username=username, email=email, first_name=first_name,
+                            last_name=last_name)
+        db.session.add(staff)
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    staff.set_password(password)
+    db.session.commit()
+    click.echo(f"Staff member {username} (id {staff.id}) is ready.")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@click.command("create-api-credential")
+@click.argument("username")
+@click.option("--allowed-ips", default="", help="Comma-separated addresses or networks.")
+def create_api_credential_command(username: str, allowed_ips: str) -> None:
+    """Create an API credential acting for a staff member; the secret is shown only now."""
+    staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+    if staff is None:
+        raise click.ClickException(f"No staff member is called {username!r}.")
+    credential, secret = create_api_credential(db.session, staff, allowed_ips=allowed_ips)
+    db.session.commit()
+    click.echo(f"identifier: {credential.identifier}")
+    click.echo(f"secret: {secret}")

@@ -1,0 +1,357 @@
+"""The data model: what WHMCS 8 keeps for support tickets, with names a Python reader understands."""
+
+import enum
+import hashlib
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC: every database keeps the same wall-clock value without time zone support."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# MariaDB's TEXT stops at 64 KB; a message of 100,000 emoji needs MEDIUMTEXT there.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "Open"
+    ANSWERED = "Answered"
+    CUSTOMER_REPLY = "Customer-Reply"
+    ON_HOLD = "On Hold"
+    IN_PROGRESS = "In Progress"
+    CLOSED = "Closed"
+
+
+class Priority(enum.StrEnum):
+    LOW = "Low"
+    MEDIUM = "Medium"
+    HIGH = "High"
+
+
+class Editor(enum.StrEnum):
+    MARKDOWN = "markdown"
+    PLAIN = "plain"
+
+
+class CustomFieldType(enum.StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    DROPDOWN = "dropdown"
+    TICKBOX = "tickbox"
+    LINK = "link"
+
+
+class PasswordMixin:
+    password_hash: Mapped[str | None]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class ClientAccount(db.Model):
+    """The billable owner of tickets, services and domains (WHMCS's "client")."""
+
+    __tablename__ = "client_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    company_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="Active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["AccountMembership"]] = relationship(back_populates="client")
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="client")
+    services: Mapped[list["Service"]] = relationship(back_populates="client")
+    domains: Mapped[list["Domain"]] = relationship(back_populates="client")
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.company_name})" if self.company_name else self.name
+
+    @property
+    def owner(self) -> "User | None":
+        return next((m.user for m in self.memberships if m.is_owner), None)
+
+
+class User(PasswordMixin, UserMixin, db.Model):
+    """A login identity; one user may act for several client accounts."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["AccountMembership"]] = relationship(back_populates="user")
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_id(self) -> str:
+        return f"user:{self.id}"
+
+
+class AccountMembership(db.Model):
+    """A user's link to a client account; the owner is the account's main user."""
+
+    __tablename__ = "account_membership"
+    __table_args__ = (UniqueConstraint("client_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client_account.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    is_owner: Mapped[bool] = mapped_column(default=False)
+
+    client: Mapped[ClientAccount] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class Contact(db.Model):
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("client_account.id", ondelete="CASCADE"), index=True
+    )
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+
+    client: Mapped[ClientAccount] = relationship(back_populates="contacts")
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class StaffMember(PasswordMixin, UserMixin, db.Model):
+    __tablename__ = "staff_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # WHMCS's legacy API login sends md5(password); only a hash of that digest is kept, and only
+    # used when API_ALLOW_LEGACY_PASSWORD_AUTH is on.
+    legacy_api_password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"staff:{self.id}"
+
+    def set_password(self, password: str) -> None:
+        super().set_password(password)
+        digest = hashlib.md5(password.encode()).hexdigest()  # noqa: S324 - WHMCS's legacy format
+        self.legacy_api_password_hash = generate_password_hash(digest)
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    hidden: Mapped[bool] = mapped_column(default=False)
+    clients_only: Mapped[bool] = mapped_column(default=False)
+    no_autoresponder: Mapped[bool] = mapped_column(default=False)
+    prevent_client_closure: Mapped[bool] = mapped_column(default=False)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    custom_fields: Mapped[list["CustomField"]] = relationship(
+        back_populates="department", order_by="(CustomField.sort_order, CustomField.id)"
+    )
+
+
+class CustomField(db.Model):
+    __tablename__ = "custom_field"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    field_type: Mapped[str] = mapped_column(String(20), default=CustomFieldType.TEXT)
+    # Dropdown choices, comma separated as WHMCS stores them.
+    options: Mapped[str] = mapped_column(Text, default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    validation_regex: Mapped[str] = mapped_column(String(255), default="")
+    admin_only: Mapped[bool] = mapped_column(default=False)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    department: Mapped[Department] = relationship(back_populates="custom_fields")
+
+    @property
+    def choices(self) -> list[str]:
+        return [option.strip() for option in self.options.split(",") if option.strip()]
+
+
+class Service(db.Model):
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("client_account.id", ondelete="CASCADE"), index=True
+    )
+    product_name: Mapped[str] = mapped_column(String(200))
+    domain: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default="Active")
+
+    client: Mapped[ClientAccount] = relationship(back_populates="services")
+
+    @property
+    def label(self) -> str:
+        return f"{self.product_name} - {self.domain}" if self.domain else self.product_name
+
+
+class Domain(db.Model):
+    __tablename__ = "domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("client_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="Active")
+
+    client: Mapped[ClientAccount] = relationship(back_populates="domains")
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+class Ticket(db.Model):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_client_created", "client_id", "created_at"),
+        Index("ix_ticket_department_status", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tid: Mapped[str] = mapped_column(String(32), unique=True)
+    access_code: Mapped[str] = mapped_column(String(8))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client_account.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    cc: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(LongText)
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.OPEN)
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.LOW)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_reply_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domain.id"))
+    editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
+    prevent_client_closure: Mapped[bool] = mapped_column(default=False)
+    email_suppressed: Mapped[bool] = mapped_column(default=False)
+
+    department: Mapped[Department] = relationship()
+    client: Mapped[ClientAccount | None] = relationship()
+    user: Mapped[User | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    opened_by: Mapped[StaffMember | None] = relationship()
+    service: Mapped[Service | None] = relationship()
+    domain: Mapped[Domain | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="ticket", order_by="Attachment.id"
+    )
+    custom_field_values: Mapped[list["CustomFieldValue"]] = relationship(
+        back_populates="ticket", order_by="CustomFieldValue.field_id"
+    )
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.editor == Editor.MARKDOWN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+    @property
+    def requester_name(self) -> str:
+        return self.name
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+class CustomFieldValue(db.Model):
+    __tablename__ = "custom_field_value"
+    __table_args__ = (UniqueConstraint("ticket_id", "field_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("custom_field.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(LongText, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="custom_field_values")
+    field: Mapped[CustomField] = relationship()
+
+
+class ApiCredential(db.Model):
+    __tablename__ = "api_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of a secret of 256 random bits: a slow hash adds nothing at that entropy.
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id", ondelete="CASCADE"))
+    # Comma-separated addresses or networks; empty means only the global allow-list applies.
+    allowed_ips: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff: Mapped[StaffMember] = relationship()

@@ -1,0 +1,7 @@
+"""The staff area: support staff open tickets on a client's behalf."""
+
+from flask import Blueprint
+
+staff = Blueprint("staff", __name__)
+
+from portal.staff import views  # noqa: E402, F401 - views register themselves on the blueprint

@@ -1,0 +1,46 @@
+"""The errors OpenTicket answers with: the spec's exact strings, and the few it adds."""
+
+from dataclasses import dataclass
+
+CLIENT_NOT_FOUND = "Client ID Not Found"
+USER_NOT_FOUND = "The system cannot find the provided user ID."
+CONTACT_NOT_FOUND = "Contact ID Not Found"
+NAME_AND_EMAIL_REQUIRED = "Name and email address are required if not a client"
+DEPARTMENT_NOT_FOUND = "Department ID not found"
+SUBJECT_REQUIRED = "Subject is required"
+MESSAGE_REQUIRED = "Message is required"
+SERVICE_NOT_FOUND = "Service ID Not Found"
+DOMAIN_NOT_FOUND = "Domain ID Not Found"
+EMAIL_INVALID = "Email Address Invalid"
+INVALID_DATE_FORMAT = "Invalid Date Format"
+DATE_IN_FUTURE = "Ticket creation date cannot be in the future"
+UNABLE_TO_GENERATE_NUMBER = "Unable to generate ticket number"
+
+# WHMCS silently drops what it cannot take; these say what was refused instead.
+ATTACHMENTS_UNDECODABLE = (
+    "Attachments could not be read: send base64 of a JSON array of {name, data} objects"
+)
+
+
+def too_long(label: str, limit: int) -> str:
+    return f"{label} is too long (at most {limit:,} characters)"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule and the request fields it concerns, so a form can show it in place."""
+
+    fields: tuple[str, ...]
+    message: str
+
+
+class OpenTicketError(Exception):
+    """OpenTicket refused the request; `message` is the first error in WHMCS's checking order."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__(errors[0].message)
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return self.errors[0].message

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from portal import cli, configuration, extensions, security
+from portal import cli, configuration, extensions, identity, security
 from portal.api import api
 from portal.client import client
 from portal.rendering import register_template_filters
@@ -14,6 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder="../static")
     configuration.load(app, test_config)
     extensions.register_extensions(app)
+    identity.register_identity(app)
     security.register_security(app)
     register_template_filters(app)
     register_blueprints(app)

@@ -15,6 +15,9 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Where attachment bytes live; relative paths are under the instance folder.
     ATTACHMENTS_DIR = "attachments"
+    # Files of forms that came back with errors, kept until the form succeeds or they expire.
+    HELD_UPLOADS_DIR = "held-uploads"
+    HELD_UPLOADS_MAX_AGE = 24 * 3600
     ATTACHMENT_EXTENSIONS = ".jpg,.gif,.jpeg,.png,.txt,.pdf"
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
@@ -48,10 +51,11 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         database = Path(app.instance_path) / "portal.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    attachments = Path(app.config["ATTACHMENTS_DIR"])
-    if not attachments.is_absolute():
-        attachments = Path(app.instance_path) / attachments
-    app.config["ATTACHMENTS_DIR"] = str(attachments)
+    for key in ("ATTACHMENTS_DIR", "HELD_UPLOADS_DIR"):
+        directory = Path(app.config[key])
+        if not directory.is_absolute():
+            directory = Path(app.instance_path) / directory
+        app.config[key] = str(directory)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]

@@ -26,8 +26,6 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "client.login"
-    login_manager.session_protection = "strong"
 
 
 @event.listens_for(Engine, "connect")

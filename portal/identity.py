@@ -3,14 +3,19 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db, login_manager
 from portal.models import StaffMember, User
 
 
-@login_manager.user_loader
+def register_identity(app: Flask) -> None:
+    login_manager.login_view = "client.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_identity)
+
+
 def load_identity(identity: str) -> User | StaffMember | None:
     kind, _, key = identity.partition(":")
     if not key.isdigit():

@@ -59,6 +59,7 @@ def _config(url: str, files: Path) -> dict:
         "SECRET_KEY": TEST_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": url,
         "ATTACHMENTS_DIR": str(files / "attachments"),
+        "HELD_UPLOADS_DIR": str(files / "held-uploads"),
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "http://portal.test",
     }

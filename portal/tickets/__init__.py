@@ -2,7 +2,12 @@
 
 from portal.tickets.attachments import IncomingFile
 from portal.tickets.errors import FieldError, OpenTicketError
-from portal.tickets.operations import OpenedTicket, OpenTicketRequest, open_ticket
+from portal.tickets.operations import (
+    OpenedTicket,
+    OpenTicketRequest,
+    attachment_problem,
+    open_ticket,
+)
 from portal.tickets.settings import TicketSettings
 
 __all__ = [
@@ -12,5 +17,6 @@ __all__ = [
     "OpenTicketRequest",
     "OpenedTicket",
     "TicketSettings",
+    "attachment_problem",
     "open_ticket",
 ]

@@ -368,14 +368,20 @@ def _acceptable_files(request: OpenTicketRequest, settings: TicketSettings,
     accepted = []
     for upload in incoming:
         name = attachments.safe_name(upload.name)
-        problem = attachments.refusal(name, settings.allowed_extensions)
-        if problem is None and _known_size(upload) > settings.max_attachment_bytes:
-            problem = attachments.too_large(name, settings.max_attachment_bytes)
+        problem = attachment_problem(name, _known_size(upload), settings)
         if problem:
             found.append(FieldError(("attachments",), problem))
         else:
             accepted.append((name, upload))
     return accepted
+
+
+def attachment_problem(name: str, size: int, settings: TicketSettings) -> str | None:
+    """Why a file of this name and size cannot be attached, or None when it can."""
+    problem = attachments.refusal(attachments.safe_name(name), settings.allowed_extensions)
+    if problem is None and size > settings.max_attachment_bytes:
+        problem = attachments.too_large(attachments.safe_name(name), settings.max_attachment_bytes)
+    return problem
 
 
 def _known_size(upload: IncomingFile) -> int:

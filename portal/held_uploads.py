@@ -1,0 +1,117 @@
+"""Files chosen on a form that came back with errors, kept server-side so nobody re-uploads them.
+
+Each compose form carries a draft token; the token is recorded in the signed session cookie, so
+one browser can never reach another's held files. Held files live under instance/held-uploads/
+and are removed when the ticket is opened or after HELD_UPLOADS_MAX_AGE seconds.
+"""
+
+import re
+import secrets
+import shutil
+import time
+from collections.abc import MutableMapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.datastructures import FileStorage
+
+from portal.tickets import IncomingFile, TicketSettings, attachment_problem
+from portal.tickets.attachments import CHUNK, safe_name
+
+_DRAFT_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+_SESSION_KEY = "held_upload_drafts"
+_MAX_DRAFTS_PER_SESSION = 20
+_SEPARATOR = "__"
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    key: str
+    name: str
+    size: int
+    path: Path
+
+
+def new_draft_token(session: MutableMapping) -> str:
+    """A token for a freshly shown form, remembered in the user's session."""
+    token = secrets.token_urlsafe(16)
+    drafts = [*session.get(_SESSION_KEY, [])[-(_MAX_DRAFTS_PER_SESSION - 1):], token]
+    session[_SESSION_KEY] = drafts
+    return token
+
+
+def owns_draft(session: MutableMapping, token: str | None) -> bool:
+    return bool(token) and bool(_DRAFT_TOKEN.fullmatch(token)) and token in session.get(
+        _SESSION_KEY, []
+    )
+
+
+class HeldUploads:
+    """The files held for one draft."""
+
+    def __init__(self, root: Path, token: str):
+        self.directory = root / token
+
+    @classmethod
+    def for_draft(cls, root: Path, session: MutableMapping, token: str | None) -> "HeldUploads":
+        """The draft's held files; a token this session did not issue gets an empty, unusable set."""
+        if not owns_draft(session, token):
+            return _NoHeldUploads()
+        return cls(root, token)
+
+    def files(self) -> list[HeldFile]:
+        if not self.directory.is_dir():
+            return []
+        held = []
+        for path in sorted(self.directory.iterdir()):
+            key, _, name = path.name.partition(_SEPARATOR)
+            held.append(HeldFile(key, name, path.stat().st_size, path))
+        return held
+
+    def hold(self, upload: FileStorage, settings: TicketSettings) -> HeldFile | None:
+        """Keep an uploaded file for the next try, unless the core would refuse it anyway."""
+        name = safe_name(upload.filename or "")
+        upload.stream.seek(0, 2)
+        size = upload.stream.tell()
+        upload.stream.seek(0)
+        if attachment_problem(name, size, settings):
+            return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{secrets.token_hex(6)}{_SEPARATOR}{name}"
+        with open(path, "xb") as out:
+            shutil.copyfileobj(upload.stream, out, CHUNK)
+        return HeldFile(path.name.partition(_SEPARATOR)[0], name, size, path)
+
+    def remove(self, keys: list[str]) -> None:
+        for held in self.files():
+            if held.key in keys:
+                held.path.unlink(missing_ok=True)
+
+    def open_all(self, stack: ExitStack) -> list[IncomingFile]:
+        return [IncomingFile(held.name, stack.enter_context(open(held.path, "rb")))
+                for held in self.files()]
+
+    def clear(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _NoHeldUploads(HeldUploads):
+    def __init__(self):
+        self.directory = Path("/nonexistent-held-uploads")
+
+    def hold(self, upload: FileStorage, settings: TicketSettings) -> None:
+        return None
+
+
+def prune_expired(root: Path, max_age_seconds: int) -> int:
+    """Remove drafts nobody came back to; returns how many were removed."""
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - max_age_seconds
+    removed = 0
+    for draft in root.iterdir():
+        if draft.stat().st_mtime < cutoff:
+            shutil.rmtree(draft, ignore_errors=True)
+            removed += 1
+    return removed

@@ -100,7 +100,7 @@ def settings(app) -> TicketSettings:
 
 
 @pytest.fixture
-def make():
+def make(app):
     """Record factories: make.department(), make.client_account(), make.staff(), ..."""
     return factories
 

@@ -97,15 +97,19 @@ def store(session: Session, directory: Path, incoming: IncomingFile, name: str,
     digest = hashlib.sha256()
     size = 0
     head = b""
-    with open(path, "xb") as out:
-        while chunk := incoming.stream.read(CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                raise FileTooLarge(name)
-            if len(head) < 8192:
-                head += chunk[: 8192 - len(head)]
-            digest.update(chunk)
-            out.write(chunk)
+    try:
+        with open(path, "xb") as out:
+            while chunk := incoming.stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FileTooLarge(name)
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        _remove(path)
+        raise
     return StoredFile(name, stored_name, size, detect_content_type(head), digest.hexdigest())
 
 
@@ -141,7 +145,9 @@ def _remove(path: Path) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _keep_committed_files(session: Session) -> None:
-    session.info.pop(_PENDING_FILES, None)
+    # Releasing a savepoint fires after_commit too; only the outermost commit makes files stay.
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING_FILES, None)
 
 
 @event.listens_for(Session, "after_transaction_end")

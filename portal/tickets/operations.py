@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.mail import outbox
 from portal.models import (
     AccountMembership,
     Attachment,
@@ -170,6 +171,8 @@ def open_ticket(
                 missing_ok=True
             )
         raise
+    # In this transaction: the ticket and its email are committed, or rolled back, together.
+    outbox.queue_ticket_opened(session, ticket, settings, by_staff=request.admin)
     return OpenedTicket(ticket.id, ticket.tid, ticket.access_code, ticket)
 
 

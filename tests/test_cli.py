@@ -1,0 +1,95 @@
+"""The flask --app portal commands that operators and the README rely on."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.api.credentials import secret_matches
+from portal.extensions import db
+from portal.models import (
+    ApiCredential,
+    ClientAccount,
+    Contact,
+    CustomField,
+    Department,
+    Domain,
+    Service,
+    StaffMember,
+    User,
+)
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_init_db_is_safe_to_run_twice(cli):
+    for _ in range(2):
+        result = cli.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "up to date" in result.output
+
+
+def test_demo_data_is_idempotent_and_prints_how_to_sign_in(cli):
+    first = cli.invoke(args=["demo-data"])
+    assert first.exit_code == 0, first.output
+    counts = {model: count(model) for model in (Department, ClientAccount, User, Contact,
+                                                Service, Domain, StaffMember, CustomField)}
+    second = cli.invoke(args=["demo-data"])
+    assert second.exit_code == 0
+    assert {model: count(model) for model in counts} == counts
+    assert "Client login: demo.client@example.com / " in first.output
+    assert "Staff login: admin / " in first.output
+
+
+def test_demo_data_has_what_the_spec_example_needs(cli):
+    cli.invoke(args=["demo-data"])
+    general = db.session.scalar(select(Department).where(Department.name == "General Support"))
+    account = db.session.scalar(select(ClientAccount).order_by(ClientAccount.id))
+    assert general is not None and account.owner is not None
+    assert account.contacts and account.services and account.domains
+    departments = db.session.scalars(select(Department)).all()
+    assert any(d.hidden for d in departments)
+    assert any(d.clients_only and d.custom_fields for d in departments)
+    owner = account.owner
+    assert owner.check_password(re.search(r"Client login: \S+ / (\S+)",
+                                          cli.invoke(args=["demo-data"]).output).group(1))
+
+
+def test_create_staff_with_and_without_a_password(cli):
+    result = cli.invoke(args=["create-staff", "alice", "--password", "s3cret-enough"])
+    assert result.exit_code == 0, result.output
+    alice = db.session.scalar(select(StaffMember).where(StaffMember.username == "alice"))
+    assert alice.check_password("s3cret-enough")
+
+    result = cli.invoke(args=["create-staff", "bob"])
+    generated = re.search(r"^password: (\S+)$", result.output, re.M).group(1)
+    bob = db.session.scalar(select(StaffMember).where(StaffMember.username == "bob"))
+    assert bob.check_password(generated)
+
+
+def test_create_api_credential_prints_exactly_two_lines(cli, make):
+    make.staff(username="carol")
+    result = cli.invoke(args=["create-api-credential", "carol"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split(": ")[0] for line in lines] == ["identifier", "secret"]
+    identifier, secret = (line.split(": ", 1)[1] for line in lines)
+    credential = db.session.scalar(select(ApiCredential)
+                                   .where(ApiCredential.identifier == identifier))
+    assert credential.staff.username == "carol"
+    assert secret not in credential.secret_sha256
+    assert secret_matches(credential, secret)
+    assert len(secret) >= 32  # 256 random bits, URL-safe base64
+
+
+def test_create_api_credential_for_an_unknown_staff_member(cli):
+    result = cli.invoke(args=["create-api-credential", "nobody"])
+    assert result.exit_code != 0
+    assert "No staff member is called 'nobody'" in result.output

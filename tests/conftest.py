@@ -37,8 +37,8 @@ def _empty_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return
-    server = create_engine(parsed.set(database="postgres" if parsed.get_backend_name()
-                                      == "postgresql" else None),
+    maintenance_database = "postgres" if parsed.get_backend_name() == "postgresql" else "mysql"
+    server = create_engine(parsed.set(database=maintenance_database),
                            isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         name = parsed.database

@@ -10,8 +10,12 @@ from portal.staff import staff
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
-                static_folder="../static")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
     configuration.load(app, test_config)
     extensions.register_extensions(app)
     identity.register_identity(app)

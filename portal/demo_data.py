@@ -1,4 +1,4 @@
-"""Demo records for trying the portal out; every lookup is by a natural key, so reruns add nothing."""
+"""Demo records for trying the portal out; looked up by natural keys, so reruns add nothing."""
 
 from collections.abc import Iterator
 
@@ -25,14 +25,29 @@ STAFF_USERNAME = "admin"
 STAFF_PASSWORD = "demo-admin-pass"  # noqa: S105 - demo only, printed on purpose
 
 DEPARTMENTS = [
-    dict(name="General Support", description="Questions about anything else.",
-         email="support@example.com"),
-    dict(name="Technical Support", description="Servers, e-mail, websites and DNS.",
-         email="tech@example.com", clients_only=True),
-    dict(name="Abuse (internal)", description="Reached through a direct link only.",
-         email="abuse@example.com", hidden=True),
-    dict(name="Sales", description="Before you buy.", email="sales@example.com",
-         prevent_client_closure=True),
+    dict(
+        name="General Support",
+        description="Questions about anything else.",
+        email="support@example.com",
+    ),
+    dict(
+        name="Technical Support",
+        description="Servers, e-mail, websites and DNS.",
+        email="tech@example.com",
+        clients_only=True,
+    ),
+    dict(
+        name="Abuse (internal)",
+        description="Reached through a direct link only.",
+        email="abuse@example.com",
+        hidden=True,
+    ),
+    dict(
+        name="Sales",
+        description="Before you buy.",
+        email="sales@example.com",
+        prevent_client_closure=True,
+    ),
 ]
 
 
@@ -41,20 +56,37 @@ def load(session: Session) -> Iterator[str]:
     departments = {spec["name"]: _department(session, spec) for spec in DEPARTMENTS}
     technical = departments["Technical Support"]
     if not technical.custom_fields:
-        session.add_all([
-            CustomField(department=technical, name="Server hostname", field_type=CustomFieldType.TEXT,
-                        required=True, sort_order=1),
-            CustomField(department=technical, name="Operating system",
-                        field_type=CustomFieldType.DROPDOWN, options="Debian,Ubuntu,Other",
-                        sort_order=2),
-            CustomField(department=technical, name="Internal triage note",
-                        field_type=CustomFieldType.TEXT, admin_only=True, sort_order=3),
-        ])
+        session.add_all(
+            [
+                CustomField(
+                    department=technical,
+                    name="Server hostname",
+                    field_type=CustomFieldType.TEXT,
+                    required=True,
+                    sort_order=1,
+                ),
+                CustomField(
+                    department=technical,
+                    name="Operating system",
+                    field_type=CustomFieldType.DROPDOWN,
+                    options="Debian,Ubuntu,Other",
+                    sort_order=2,
+                ),
+                CustomField(
+                    department=technical,
+                    name="Internal triage note",
+                    field_type=CustomFieldType.TEXT,
+                    admin_only=True,
+                    sort_order=3,
+                ),
+            ]
+        )
 
     client = _first(session, ClientAccount, ClientAccount.email == CLIENT_EMAIL)
     if client is None:
-        client = ClientAccount(first_name="Dana", last_name="Demo", company_name="Demo Ltd",
-                               email=CLIENT_EMAIL)
+        client = ClientAccount(
+            first_name="Dana", last_name="Demo", company_name="Demo Ltd", email=CLIENT_EMAIL
+        )
         session.add(client)
     user = _first(session, User, User.email == CLIENT_EMAIL)
     if user is None:
@@ -62,21 +94,33 @@ def load(session: Session) -> Iterator[str]:
         user.set_password(CLIENT_PASSWORD)
         session.add(user)
         session.add(AccountMembership(client=client, user=user, is_owner=True))
-        session.add(Contact(client=client, first_name="Chris", last_name="Contact",
-                            email="chris.contact@example.com"))
-        session.add(Service(client=client, product_name="Web Hosting Starter",
-                            domain="demo.example.com"))
+        session.add(
+            Contact(
+                client=client,
+                first_name="Chris",
+                last_name="Contact",
+                email="chris.contact@example.com",
+            )
+        )
+        session.add(
+            Service(client=client, product_name="Web Hosting Starter", domain="demo.example.com")
+        )
         session.add(Domain(client=client, name="demo.example.com"))
-        second = ClientAccount(first_name="Dana", last_name="Demo", company_name="Side Project",
-                               email=SECOND_ACCOUNT_EMAIL)
+        second = ClientAccount(
+            first_name="Dana",
+            last_name="Demo",
+            company_name="Side Project",
+            email=SECOND_ACCOUNT_EMAIL,
+        )
         session.add(second)
         session.add(AccountMembership(client=second, user=user, is_owner=False))
         session.add(Service(client=second, product_name="VPS Small", domain="side.example.net"))
 
     staff = _first(session, StaffMember, StaffMember.username == STAFF_USERNAME)
     if staff is None:
-        staff = StaffMember(username=STAFF_USERNAME, first_name="Sam", last_name="Staff",
-                            email="admin@example.com")
+        staff = StaffMember(
+            username=STAFF_USERNAME, first_name="Sam", last_name="Staff", email="admin@example.com"
+        )
         staff.set_password(STAFF_PASSWORD)
         session.add(staff)
     session.flush()

@@ -36,14 +36,16 @@ class HeldFile:
 def new_draft_token(session: MutableMapping) -> str:
     """A token for a freshly shown form, remembered in the user's session."""
     token = secrets.token_urlsafe(16)
-    drafts = [*session.get(_SESSION_KEY, [])[-(_MAX_DRAFTS_PER_SESSION - 1):], token]
+    drafts = [*session.get(_SESSION_KEY, [])[-(_MAX_DRAFTS_PER_SESSION - 1) :], token]
     session[_SESSION_KEY] = drafts
     return token
 
 
 def owns_draft(session: MutableMapping, token: str | None) -> bool:
-    return bool(token) and bool(_DRAFT_TOKEN.fullmatch(token)) and token in session.get(
-        _SESSION_KEY, []
+    return (
+        bool(token)
+        and bool(_DRAFT_TOKEN.fullmatch(token))
+        and token in session.get(_SESSION_KEY, [])
     )
 
 
@@ -55,7 +57,7 @@ class HeldUploads:
 
     @classmethod
     def for_draft(cls, root: Path, session: MutableMapping, token: str | None) -> "HeldUploads":
-        """The draft's held files; a token this session did not issue gets an empty, unusable set."""
+        """The draft's held files; a token this session did not issue gets an unusable empty set."""
         if not owns_draft(session, token):
             return _NoHeldUploads()
         return cls(root, token)
@@ -89,8 +91,10 @@ class HeldUploads:
                 held.path.unlink(missing_ok=True)
 
     def open_all(self, stack: ExitStack) -> list[IncomingFile]:
-        return [IncomingFile(held.name, stack.enter_context(open(held.path, "rb")))
-                for held in self.files()]
+        return [
+            IncomingFile(held.name, stack.enter_context(open(held.path, "rb")))
+            for held in self.files()
+        ]
 
     def clear(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""The data model: what WHMCS 8 keeps for support tickets, with names a Python reader understands."""
+"""The data model: what WHMCS 8 keeps for support tickets, in names a Python reader knows."""
 
 import enum
 import hashlib
@@ -316,9 +316,7 @@ class Attachment(db.Model):
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int]
@@ -355,3 +353,43 @@ class ApiCredential(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     staff: Mapped[StaffMember] = relationship()
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """An email written in the transaction that caused it, delivered after the commit."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        # The claim query: due rows by status, oldest first. A claimed row's next_attempt_at is
+        # its claim deadline, so one range covers both pending rows and abandoned claims.
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    # Envelope addresses; the headers inside `message` say the same for display.
+    sender: Mapped[str] = mapped_column(String(254))
+    recipients: Mapped[str] = mapped_column(Text)
+    cc: Mapped[str] = mapped_column(Text, default="")
+    # The complete RFC 5322 message as composed when the ticket was opened.
+    message: Mapped[str] = mapped_column(LongText)
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship()

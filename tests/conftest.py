@@ -38,18 +38,17 @@ def _empty_database(url: str) -> None:
     if parsed.get_backend_name() == "sqlite":
         return
     maintenance_database = "postgres" if parsed.get_backend_name() == "postgresql" else "mysql"
-    server = create_engine(parsed.set(database=maintenance_database),
-                           isolation_level="AUTOCOMMIT")
+    server = create_engine(parsed.set(database=maintenance_database), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         name = parsed.database
         if parsed.get_backend_name() == "postgresql":
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\''))
+            connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
         else:
             connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-            connection.execute(text(
-                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            ))
+            connection.execute(
+                text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            )
     server.dispose()
 
 

@@ -39,8 +39,19 @@ def test_init_db_is_safe_to_run_twice(cli):
 def test_demo_data_is_idempotent_and_prints_how_to_sign_in(cli):
     first = cli.invoke(args=["demo-data"])
     assert first.exit_code == 0, first.output
-    counts = {model: count(model) for model in (Department, ClientAccount, User, Contact,
-                                                Service, Domain, StaffMember, CustomField)}
+    counts = {
+        model: count(model)
+        for model in (
+            Department,
+            ClientAccount,
+            User,
+            Contact,
+            Service,
+            Domain,
+            StaffMember,
+            CustomField,
+        )
+    }
     second = cli.invoke(args=["demo-data"])
     assert second.exit_code == 0
     assert {model: count(model) for model in counts} == counts
@@ -58,8 +69,9 @@ def test_demo_data_has_what_the_spec_example_needs(cli):
     assert any(d.hidden for d in departments)
     assert any(d.clients_only and d.custom_fields for d in departments)
     owner = account.owner
-    assert owner.check_password(re.search(r"Client login: \S+ / (\S+)",
-                                          cli.invoke(args=["demo-data"]).output).group(1))
+    assert owner.check_password(
+        re.search(r"Client login: \S+ / (\S+)", cli.invoke(args=["demo-data"]).output).group(1)
+    )
 
 
 def test_create_staff_with_and_without_a_password(cli):
@@ -81,8 +93,9 @@ def test_create_api_credential_prints_exactly_two_lines(cli, make):
     lines = result.output.splitlines()
     assert [line.split(": ")[0] for line in lines] == ["identifier", "secret"]
     identifier, secret = (line.split(": ", 1)[1] for line in lines)
-    credential = db.session.scalar(select(ApiCredential)
-                                   .where(ApiCredential.identifier == identifier))
+    credential = db.session.scalar(
+        select(ApiCredential).where(ApiCredential.identifier == identifier)
+    )
     assert credential.staff.username == "carol"
     assert secret not in credential.secret_sha256
     assert secret_matches(credential, secret)

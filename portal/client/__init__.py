@@ -4,4 +4,11 @@ from flask import Blueprint
 
 client = Blueprint("client", __name__)
 
-from portal.client import views  # noqa: E402, F401 - views register themselves on the blueprint
+# The modules register their views, filters and context on the blueprint.
+from portal.client import (  # noqa: E402, F401
+    accounts,
+    display,
+    submission,
+    ticket_pages,
+    views,
+)

@@ -1,6 +1,10 @@
-from flask import render_template
+"""The client area's home page and the markdown preview the compose forms call."""
+
+from flask import Response, render_template, request
 
 from portal.client import client
+from portal.rendering import render_markdown
+from portal.tickets.operations import MAX_MESSAGE
 
 
 @client.get("/")
@@ -8,6 +12,8 @@ def home():
     return render_template("client/home.html")
 
 
-@client.get("/login")
-def login():
-    return render_template("client/home.html")
+@client.post("/markdown-preview")
+def markdown_preview():
+    """The message as the view page will show it; CSRF-protected like every POST."""
+    text = request.form.get("message", "")[:MAX_MESSAGE]
+    return Response(str(render_markdown(text)), mimetype="text/html")

@@ -1,8 +1,298 @@
-from flask import render_template
+"""The staff area's pages: sign in, the ticket list, a ticket, and Open New Ticket."""
 
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
+from portal.identity import signed_in_staff, staff_required
+from portal.models import (
+    Attachment,
+    ClientAccount,
+    Department,
+    Priority,
+    StaffMember,
+    Ticket,
+    TicketStatus,
+)
 from portal.staff import staff
+from portal.staff.client_search import (
+    choices_summary,
+    client_choices,
+    client_label,
+    client_summary,
+    find_clients,
+)
+from portal.staff.forms import OpenTicketForm, form_errors, local_redirect_target
+from portal.tickets import FieldError, IncomingFile, OpenTicketError, TicketSettings, open_ticket
+from portal.tickets.attachments import stored_path
+
+TICKETS_PER_PAGE = 25
+LOGIN_REFUSED = "Incorrect username or password."
+# Checked when the username is unknown, so a wrong username costs as long as a wrong password.
+_UNKNOWN_USER_HASH = generate_password_hash("no staff member has this password")
 
 
-@staff.get("/login")
+@staff.context_processor
+def staff_template_context() -> dict:
+    return {"signed_in_staff": signed_in_staff}
+
+
+def ticket_settings() -> TicketSettings:
+    return TicketSettings.from_config(current_app.config)
+
+
+@staff.route("/login", methods=["GET", "POST"])
 def login():
-    return render_template("client/home.html")
+    target = local_redirect_target(request.values.get("next"))
+    if signed_in_staff() is not None:
+        return redirect(target or url_for("staff.tickets"))
+    error = None
+    username = request.form.get("username", "").strip()
+    if request.method == "POST":
+        member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+        password = request.form.get("password", "")
+        if member is None:
+            check_password_hash(_UNKNOWN_USER_HASH, password)
+        if member is not None and member.active and member.check_password(password):
+            # A fresh session: nothing from before sign-in (or another identity) carries over.
+            session.clear()
+            login_user(member)
+            return redirect(target or url_for("staff.tickets"))
+        error = LOGIN_REFUSED
+    status = 401 if error else 200
+    return render_template("staff/login.html", error=error, username=username, next=target), status
+
+
+@staff.post("/logout")
+@staff_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("staff.login"))
+
+
+@staff.get("")
+@staff.get("/")
+@staff_required
+def tickets():
+    departments = all_departments()
+    deptid = request.args.get("deptid", type=int)
+    status = request.args.get("status", "")
+    statement = (
+        select(Ticket)
+        .options(
+            selectinload(Ticket.department),
+            selectinload(Ticket.client),
+            selectinload(Ticket.opened_by),
+        )
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
+    if deptid:
+        statement = statement.where(Ticket.department_id == deptid)
+    if status in set(TicketStatus):
+        statement = statement.where(Ticket.status == status)
+    else:
+        status = ""
+    page = db.paginate(
+        statement, per_page=TICKETS_PER_PAGE, max_per_page=TICKETS_PER_PAGE, error_out=False
+    )
+    filters = {key: value for key, value in (("deptid", deptid), ("status", status)) if value}
+    return render_template(
+        "staff/tickets.html",
+        page=page,
+        departments=departments,
+        statuses=list(TicketStatus),
+        deptid=deptid,
+        status=status,
+        filters=filters,
+    )
+
+
+@staff.get("/tickets/<tid>")
+@staff_required
+def ticket(tid: str):
+    found = ticket_by_tid(tid)
+    links = [
+        (file, url_for("staff.attachment", tid=found.tid, attachment_id=file.id))
+        for file in found.attachments
+    ]
+    return render_template(
+        "staff/ticket.html", ticket=found, view_link=client_view_link(found), attachment_links=links
+    )
+
+
+@staff.get("/tickets/<tid>/created")
+@staff_required
+def ticket_created(tid: str):
+    found = ticket_by_tid(tid)
+    return render_template("staff/created.html", ticket=found, view_link=client_view_link(found))
+
+
+@staff.get("/tickets/<tid>/attachments/<int:attachment_id>")
+@staff_required
+def attachment(tid: str, attachment_id: int):
+    found = db.session.scalar(
+        select(Attachment).join(Ticket).where(Attachment.id == attachment_id, Ticket.tid == tid)
+    )
+    if found is None:
+        abort(404)
+    path = stored_path(ticket_settings().attachments_dir, found.stored_name)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff.get("/clients/search")
+@staff_required
+def client_search():
+    clients = find_clients(db.session, request.args.get("q", ""))
+    return jsonify(clients=[client_summary(client) for client in clients])
+
+
+@staff.get("/clients/<int:client_id>/choices")
+@staff_required
+def client_choices_json(client_id: int):
+    client = db.session.get(ClientAccount, client_id)
+    if client is None:
+        abort(404)
+    return jsonify(choices_summary(client_choices(client)))
+
+
+@staff.route("/tickets/new", methods=["GET", "POST"])
+@staff_required
+def new_ticket():
+    if request.method == "GET":
+        form = OpenTicketForm(draft=new_draft_token(session))
+        return render_new_ticket(form, HeldUploads.for_draft(held_root(), session, form.draft))
+
+    form = OpenTicketForm.from_post(request.form)
+    if not owns_draft(session, form.draft):
+        form.draft = new_draft_token(session)
+    held = HeldUploads.for_draft(held_root(), session, form.draft)
+    held.remove(form.remove_held)
+    new_files = [upload for upload in request.files.getlist("attachments") if upload.filename]
+    settings = ticket_settings()
+    if form.action != "open":
+        hold_all(held, new_files, settings)
+        return render_new_ticket(form, held)
+
+    try:
+        with ExitStack() as open_files:
+            uploads = held.open_all(open_files) + [
+                IncomingFile(upload.filename, upload.stream) for upload in new_files
+            ]
+            opened = open_ticket(
+                db.session, form.ticket_request(uploads), settings, acting_staff=signed_in_staff()
+            )
+            db.session.commit()
+    except OpenTicketError as refused:
+        db.session.rollback()
+        # Only this try's files: the held ones are still in the draft.
+        hold_all(held, new_files, settings)
+        return render_new_ticket(form, held, refused.errors), 422
+    held.clear()
+    prune_expired(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
+    return redirect(url_for("staff.ticket_created", tid=opened.tid), code=303)
+
+
+@staff.get("/tickets/new/fields")
+@staff_required
+def custom_fields_fragment():
+    """A department's custom fields, admin-only ones included, for the script that swaps them in."""
+    department = db.session.get(Department, request.args.get("deptid", type=int) or 0)
+    if department is None:
+        abort(404)
+    return render_template(
+        "staff/_custom_fields.html", fields=department.custom_fields, values={}, errors={}
+    )
+
+
+def hold_all(held: HeldUploads, uploads: list[FileStorage], settings: TicketSettings) -> None:
+    for upload in uploads:
+        held.hold(upload, settings)
+
+
+def render_new_ticket(
+    form: OpenTicketForm, held: HeldUploads, errors: Sequence[FieldError] = ()
+) -> str:
+    chosen = db.session.get(ClientAccount, int(form.clientid)) if form.clientid.isdigit() else None
+    matches = find_clients(db.session, form.query) if form.query.strip() else []
+    if chosen is not None and chosen not in matches:
+        matches.insert(0, chosen)
+    choices = client_choices(chosen) if chosen is not None else None
+    if choices is not None and not form.requestor:
+        form.requestor = choices.default_requestor
+    departments = all_departments()
+    department = next((d for d in departments if str(d.id) == form.deptid), None)
+    field_errors, summary = form_errors(errors)
+    return render_template(
+        "staff/new_ticket.html",
+        form=form,
+        chosen=chosen,
+        matches=[(client.id, client_label(client)) for client in matches],
+        searched=form.action == "search",
+        show_preview=form.action == "preview",
+        choices=choices,
+        departments=departments,
+        custom_fields=department.custom_fields if department else [],
+        priorities=list(Priority),
+        held_files=held.files(),
+        errors=field_errors,
+        summary=summary,
+        settings=ticket_settings(),
+    )
+
+
+def all_departments() -> list[Department]:
+    """Every department: staff may open tickets in hidden and clients-only ones too."""
+    return list(
+        db.session.scalars(
+            select(Department).order_by(Department.sort_order, Department.name, Department.id)
+        )
+    )
+
+
+def ticket_by_tid(tid: str) -> Ticket:
+    found = db.session.scalar(select(Ticket).where(Ticket.tid == tid))
+    if found is None:
+        abort(404)
+    return found
+
+
+def client_view_link(ticket: Ticket) -> str:
+    """The link a client opens the ticket with, to paste into a reply."""
+    query = urlencode({"tid": ticket.tid, "c": ticket.access_code})
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/viewticket?{query}"
+
+
+def held_root() -> Path:
+    return Path(current_app.config["HELD_UPLOADS_DIR"])

@@ -2,7 +2,6 @@
 
 import hashlib
 import io
-import os
 import re
 import secrets
 import unicodedata
@@ -47,14 +46,15 @@ def safe_name(name: str) -> str:
     """The file name a person meant, without path, control characters or odd Unicode forms."""
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_CHARACTERS.sub("", name).strip()
-    return name[-MAX_NAME_LENGTH:] if len(name) > MAX_NAME_LENGTH else name
+    return _UNSAFE_CHARACTERS.sub("", name).strip()
 
 
 def refusal(name: str, allowed_extensions: frozenset[str]) -> str | None:
     """Why a file of this (safe) name may not be attached, or None."""
     if not name:
         return "An attachment has no file name"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"The file name {name[:40]}… is too long (at most {MAX_NAME_LENGTH} characters)"
     if name.startswith("."):
         return f"The file {name} is not allowed: names starting with a dot are refused"
     parts = name.lower().split(".")
@@ -87,8 +87,9 @@ class FileTooLarge(Exception):
     pass
 
 
-def store(session: Session, directory: Path, incoming: IncomingFile, name: str,
-          max_bytes: int) -> StoredFile:
+def store(
+    session: Session, directory: Path, incoming: IncomingFile, name: str, max_bytes: int
+) -> StoredFile:
     """Stream a file to disk under a random name, tied to the session's transaction."""
     stored_name = secrets.token_hex(16)
     path = stored_path(directory, stored_name)
@@ -137,10 +138,7 @@ def _pending(session: Session) -> list[Path]:
 
 
 def _remove(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    path.unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_commit")

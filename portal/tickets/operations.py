@@ -1,4 +1,4 @@
-"""open_ticket(): WHMCS's OpenTicket as plain Python. It flushes; the caller commits or rolls back."""
+"""open_ticket(): WHMCS's OpenTicket in plain Python; it flushes, the caller commits."""
 
 import re
 import secrets
@@ -49,7 +49,7 @@ TRUE_TICKBOX_VALUES = frozenset({"on", "1", "true", "yes"})
 
 @dataclass
 class OpenTicketRequest:
-    """OpenTicket's parameters as WHMCS takes them: strings from the API, typed values from forms."""
+    """OpenTicket's parameters as WHMCS takes them: API strings or typed values from forms."""
 
     deptid: object = None
     subject: str | None = None
@@ -105,15 +105,23 @@ def open_ticket(
     *,
     acting_staff: StaffMember | None = None,
 ) -> OpenedTicket:
-    """Open a ticket or raise OpenTicketError; on error nothing is left in the session or on disk."""
+    """Open a ticket or raise OpenTicketError, leaving nothing in the session or on disk."""
     found: list[FieldError] = []
     field_values = parameters.decode_custom_fields(request.customfields)
     requester = _requester(session, request, found)
     department = _department(session, request.deptid, found)
-    subject = _text(request.subject, "subject", "Subject", MAX_SUBJECT, found,
-                    missing=errors.SUBJECT_REQUIRED)
-    message = _text(request.message, "message", "Message", MAX_MESSAGE, found,
-                    missing=errors.MESSAGE_REQUIRED, strip=False)
+    subject = _text(
+        request.subject, "subject", "Subject", MAX_SUBJECT, found, missing=errors.SUBJECT_REQUIRED
+    )
+    message = _text(
+        request.message,
+        "message",
+        "Message",
+        MAX_MESSAGE,
+        found,
+        missing=errors.MESSAGE_REQUIRED,
+        strip=False,
+    )
     if department is not None:
         field_values = _custom_field_values(department, field_values, request, found)
     priority = parameters.priority(request.priority)
@@ -159,9 +167,14 @@ def open_ticket(
             for field_id, value in field_values.items()
         )
         session.add_all(
-            Attachment(ticket=ticket, original_name=stored.original_name,
-                       stored_name=stored.stored_name, size=stored.size,
-                       content_type=stored.content_type, sha256=stored.sha256)
+            Attachment(
+                ticket=ticket,
+                original_name=stored.original_name,
+                stored_name=stored.stored_name,
+                size=stored.size,
+                content_type=stored.content_type,
+                sha256=stored.sha256,
+            )
             for stored in written
         )
         session.flush()
@@ -176,12 +189,11 @@ def open_ticket(
     return OpenedTicket(ticket.id, ticket.tid, ticket.access_code, ticket)
 
 
-def _requester(session: Session, request: OpenTicketRequest,
-               found: list[FieldError]) -> _Requester:
+def _requester(session: Session, request: OpenTicketRequest, found: list[FieldError]) -> _Requester:
     clientid = parameters.php_int(request.clientid)
     if clientid:
         return _client_requester(session, request, clientid, found)
-    name = (request.name or "").strip()
+    name = (request.name or "").replace("\x00", "").strip()
     email = (request.email or "").strip()
     if not name or not email:
         missing = tuple(f for f, v in (("name", name), ("email", email)) if not v)
@@ -194,8 +206,9 @@ def _requester(session: Session, request: OpenTicketRequest,
     return _Requester(name=name, email=email)
 
 
-def _client_requester(session: Session, request: OpenTicketRequest, clientid: int,
-                      found: list[FieldError]) -> _Requester:
+def _client_requester(
+    session: Session, request: OpenTicketRequest, clientid: int, found: list[FieldError]
+) -> _Requester:
     client_key = parameters.row_id(clientid)
     client = session.get(ClientAccount, client_key) if client_key else None
     if client is None:
@@ -211,14 +224,16 @@ def _client_requester(session: Session, request: OpenTicketRequest, clientid: in
         return _Requester(client=client, user=user, name=user.name, email=user.email)
     if contactid:
         contact = session.scalar(
-            select(Contact).where(Contact.id == parameters.row_id(contactid),
-                                  Contact.client_id == client.id)
+            select(Contact).where(
+                Contact.id == parameters.row_id(contactid), Contact.client_id == client.id
+            )
         )
         if contact is None:
             found.append(FieldError(("contactid",), errors.CONTACT_NOT_FOUND))
             return _Requester(client=client)
-        return _Requester(client=client, contact=contact, name=contact.name,
-                          email=contact.email, cc=contact.email)
+        return _Requester(
+            client=client, contact=contact, name=contact.name, email=contact.email, cc=contact.email
+        )
     # WHMCS makes the account owner the requestor when no user or contact is named.
     owner = _member(session, client.id, AccountMembership.is_owner.is_(True))
     if owner is not None:
@@ -243,8 +258,7 @@ def _valid_email(email: str) -> bool:
     return True
 
 
-def _department(session: Session, deptid: object,
-                found: list[FieldError]) -> Department | None:
+def _department(session: Session, deptid: object, found: list[FieldError]) -> Department | None:
     key = parameters.row_id(deptid)
     department = session.get(Department, key) if key else None
     if department is None:
@@ -252,9 +266,18 @@ def _department(session: Session, deptid: object,
     return department
 
 
-def _text(value: str | None, field_name: str, label: str, limit: int, found: list[FieldError],
-          *, missing: str, strip: bool = True) -> str:
-    text = "" if value is None else str(value)
+def _text(
+    value: str | None,
+    field_name: str,
+    label: str,
+    limit: int,
+    found: list[FieldError],
+    *,
+    missing: str,
+    strip: bool = True,
+) -> str:
+    # PostgreSQL cannot store NUL characters, and no reader would miss one.
+    text = "" if value is None else str(value).replace("\x00", "")
     if not text.strip():
         found.append(FieldError((field_name,), missing))
         return ""
@@ -264,8 +287,12 @@ def _text(value: str | None, field_name: str, label: str, limit: int, found: lis
     return text
 
 
-def _custom_field_values(department: Department, values: dict[int, str],
-                         request: OpenTicketRequest, found: list[FieldError]) -> dict[int, str]:
+def _custom_field_values(
+    department: Department,
+    values: dict[int, str],
+    request: OpenTicketRequest,
+    found: list[FieldError],
+) -> dict[int, str]:
     """The values to store for the department's fields, checked when the request asks for it."""
     kept: dict[int, str] = {}
     for custom_field in department.custom_fields:
@@ -279,8 +306,12 @@ def _custom_field_values(department: Department, values: dict[int, str],
             if problem:
                 found.append(FieldError((f"customfield[{custom_field.id}]",), problem))
         elif len(value) > MAX_CUSTOM_FIELD_VALUE:
-            found.append(FieldError((f"customfield[{custom_field.id}]",),
-                                    errors.too_long(custom_field.name, MAX_CUSTOM_FIELD_VALUE)))
+            found.append(
+                FieldError(
+                    (f"customfield[{custom_field.id}]",),
+                    errors.too_long(custom_field.name, MAX_CUSTOM_FIELD_VALUE),
+                )
+            )
         if value or custom_field.id in values:
             kept[custom_field.id] = value
     return kept
@@ -335,8 +366,12 @@ def _created(value: object, settings: TicketSettings, found: list[FieldError]) -
     return created
 
 
-def _related_record(session: Session, request: OpenTicketRequest, client: ClientAccount | None,
-                    found: list[FieldError]) -> tuple[Service | None, Domain | None]:
+def _related_record(
+    session: Session,
+    request: OpenTicketRequest,
+    client: ClientAccount | None,
+    found: list[FieldError],
+) -> tuple[Service | None, Domain | None]:
     """The one service or domain the ticket concerns; a service named wins over a domain."""
     if parameters.php_int(request.serviceid):
         service = _owned(session, Service, request.serviceid, client)
@@ -358,8 +393,9 @@ def _owned(session: Session, model, value: object, client: ClientAccount | None)
     return session.scalar(select(model).where(model.id == key, model.client_id == client.id))
 
 
-def _acceptable_files(request: OpenTicketRequest, settings: TicketSettings,
-                      found: list[FieldError]) -> list[tuple[str, IncomingFile]]:
+def _acceptable_files(
+    request: OpenTicketRequest, settings: TicketSettings, found: list[FieldError]
+) -> list[tuple[str, IncomingFile]]:
     incoming = list(request.uploads)
     if request.attachments:
         try:
@@ -388,7 +424,7 @@ def attachment_problem(name: str, size: int, settings: TicketSettings) -> str | 
 
 
 def _known_size(upload: IncomingFile) -> int:
-    """The size of a seekable stream (uploads are spooled); unknown sizes are checked while copying."""
+    """The size of a seekable (spooled) upload; unknown sizes are checked while copying."""
     stream = upload.stream
     try:
         if not stream.seekable():
@@ -401,11 +437,13 @@ def _known_size(upload: IncomingFile) -> int:
     return size - position
 
 
-def _store(session: Session, settings: TicketSettings, incoming: IncomingFile,
-           name: str) -> StoredFile:
+def _store(
+    session: Session, settings: TicketSettings, incoming: IncomingFile, name: str
+) -> StoredFile:
     try:
-        return attachments.store(session, settings.attachments_dir, incoming, name,
-                                 settings.max_attachment_bytes)
+        return attachments.store(
+            session, settings.attachments_dir, incoming, name, settings.max_attachment_bytes
+        )
     except FileTooLarge as too_big:
         message = attachments.too_large(name, settings.max_attachment_bytes)
         raise OpenTicketError([FieldError(("attachments",), message)]) from too_big
@@ -422,10 +460,12 @@ def _number(session: Session, ticket: Ticket, settings: TicketSettings) -> None:
         session.add(ticket)
         session.flush()
     for _ in range(NUMBER_ROUNDS):
-        candidates = list(dict.fromkeys(
-            numbers.render_mask(settings.mask, today, ticket.id)
-            for _ in range(NUMBER_CANDIDATES_PER_ROUND)
-        ))
+        candidates = list(
+            dict.fromkeys(
+                numbers.render_mask(settings.mask, today, ticket.id)
+                for _ in range(NUMBER_CANDIDATES_PER_ROUND)
+            )
+        )
         taken = set(session.scalars(select(Ticket.tid).where(Ticket.tid.in_(candidates))))
         for candidate in candidates:
             if not candidate or candidate in taken:
@@ -443,4 +483,3 @@ def _number(session: Session, ticket: Ticket, settings: TicketSettings) -> None:
     if outer is not None:
         outer.rollback()
     raise OpenTicketError([FieldError(("tid",), errors.UNABLE_TO_GENERATE_NUMBER)])
-

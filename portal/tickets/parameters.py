@@ -57,7 +57,7 @@ def decode_custom_fields(value: object) -> dict[int, str]:
     try:
         # Without an object_hook phpserialize refuses serialized objects, which is what we want.
         decoded = phpserialize.loads(raw, decode_strings=True)
-    except Exception:  # noqa: BLE001 - any malformed payload is ignored, as WHMCS does
+    except Exception:  # any malformed payload is ignored, as WHMCS does
         try:
             decoded = json.loads(raw)
         except ValueError:
@@ -73,16 +73,13 @@ def _field_values(mapping: Mapping) -> dict[int, str]:
             continue
         if isinstance(value, bool):
             value = "on" if value else ""
-        values[field_id] = "" if value is None else str(value)
+        values[field_id] = "" if value is None else str(value).replace("\x00", "")
     return values
 
 
 def parse_created(value: object, timezone: ZoneInfo) -> datetime:
     """An aware datetime from ISO 8601 or `YYYY-MM-DD HH:mm:ss`; naive times are in `timezone`."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).strip())
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone)
     return moment

@@ -25,9 +25,13 @@ def guest_request(department):
     """A valid guest request; tests change one thing at a time."""
 
     def build(**changes) -> OpenTicketRequest:
-        fields = dict(deptid=str(department.id), subject="Printer on fire",
-                      message="It is *really* on fire.", name="Gus Guest",
-                      email="gus@example.com")
+        fields = dict(
+            deptid=str(department.id),
+            subject="Printer on fire",
+            message="It is *really* on fire.",
+            name="Gus Guest",
+            email="gus@example.com",
+        )
         fields.update(changes)
         return OpenTicketRequest(**fields)
 

@@ -18,12 +18,16 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 def test_base64_attachments_are_stored_with_their_facts(open_, guest_request, attachments_dir):
-    data = "This is a sample text file contents".encode()
-    ticket = open_(guest_request(attachments=encode_attachments(("sample.txt", data),
-                                                                ("pixel.png", PNG)))).ticket
+    data = b"This is a sample text file contents"
+    ticket = open_(
+        guest_request(attachments=encode_attachments(("sample.txt", data), ("pixel.png", PNG)))
+    ).ticket
     first, second = ticket.attachments
-    assert (first.original_name, first.size, first.content_type) == ("sample.txt", len(data),
-                                                                      "text/plain")
+    assert (first.original_name, first.size, first.content_type) == (
+        "sample.txt",
+        len(data),
+        "text/plain",
+    )
     assert first.sha256 == hashlib.sha256(data).hexdigest()
     assert stored_path(attachments_dir, first.stored_name).read_bytes() == data
     assert (second.original_name, second.content_type) == ("pixel.png", "image/png")
@@ -42,20 +46,38 @@ def test_the_stored_type_comes_from_the_bytes_not_the_name(open_, guest_request)
     assert ticket.attachments[0].content_type == "image/png"
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("shell.php", "The file shell.php is not allowed: that file type is never accepted"),
-    ("shell.php.txt", "The file shell.php.txt is not allowed: that file type is never accepted"),
-    ("x.CGI", "The file x.CGI is not allowed: that file type is never accepted"),
-    (".htaccess", "The file .htaccess is not allowed: names starting with a dot are refused"),
-    (".hidden.txt", "The file .hidden.txt is not allowed: names starting with a dot are refused"),
-    ("tool.exe", "The file tool.exe is not allowed. Allowed file extensions: "
-                 ".gif, .jpeg, .jpg, .pdf, .png, .txt"),
-    ("README", "The file README is not allowed. Allowed file extensions: "
-               ".gif, .jpeg, .jpg, .pdf, .png, .txt"),
-    ("", "An attachment has no file name"),
-])
-def test_refused_files_fail_the_whole_request(open_, guest_request, attachments_dir, name,
-                                              message):
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("shell.php", "The file shell.php is not allowed: that file type is never accepted"),
+        (
+            "shell.php.txt",
+            "The file shell.php.txt is not allowed: that file type is never accepted",
+        ),
+        ("x.CGI", "The file x.CGI is not allowed: that file type is never accepted"),
+        (".htaccess", "The file .htaccess is not allowed: names starting with a dot are refused"),
+        (
+            ".hidden.txt",
+            "The file .hidden.txt is not allowed: names starting with a dot are refused",
+        ),
+        (
+            "tool.exe",
+            "The file tool.exe is not allowed. Allowed file extensions: "
+            ".gif, .jpeg, .jpg, .pdf, .png, .txt",
+        ),
+        (
+            "README",
+            "The file README is not allowed. Allowed file extensions: "
+            ".gif, .jpeg, .jpg, .pdf, .png, .txt",
+        ),
+        ("", "An attachment has no file name"),
+        (
+            "n" * 252 + ".txt",
+            "The file name " + "n" * 40 + "… is too long (at most 255 characters)",
+        ),
+    ],
+)
+def test_refused_files_fail_the_whole_request(open_, guest_request, attachments_dir, name, message):
     attachments = encode_attachments(("fine.txt", b"ok"), (name, b"data"))
     assert refusal(open_, guest_request(attachments=attachments)) == message
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
@@ -67,8 +89,9 @@ def test_the_always_refused_types_stay_refused_when_configured(open_, guest_requ
 
     lax = dataclasses.replace(settings, allowed_extensions=frozenset({".php", ".txt"}))
     with pytest.raises(Exception, match="never accepted"):
-        open_ticket(db.session, guest_request(
-            attachments=encode_attachments(("x.php", b"<?php"))), lax)
+        open_ticket(
+            db.session, guest_request(attachments=encode_attachments(("x.php", b"<?php"))), lax
+        )
 
 
 def test_a_file_over_the_limit_is_refused(open_, guest_request, settings, attachments_dir):
@@ -99,13 +122,14 @@ class _UnseekableStream(io.RawIOBase):
         return self._data.read(size)
 
 
-def test_a_stream_over_the_limit_is_refused_while_copying(guest_request, settings,
-                                                          attachments_dir):
+def test_a_stream_over_the_limit_is_refused_while_copying(guest_request, settings, attachments_dir):
     from portal.tickets import OpenTicketError, open_ticket
 
     small = dataclasses.replace(settings, max_attachment_bytes=10)
-    uploads = [IncomingFile("ok.txt", io.BytesIO(b"fine")),
-               IncomingFile("big.txt", _UnseekableStream(b"x" * 11))]
+    uploads = [
+        IncomingFile("ok.txt", io.BytesIO(b"fine")),
+        IncomingFile("big.txt", _UnseekableStream(b"x" * 11)),
+    ]
     with pytest.raises(OpenTicketError) as refused:
         open_ticket(db.session, guest_request(uploads=uploads), small)
     assert "big.txt is larger" in refused.value.message
@@ -113,18 +137,20 @@ def test_a_stream_over_the_limit_is_refused_while_copying(guest_request, setting
 
 
 @pytest.mark.parametrize("payload", ["!!!", "bm90IGpzb24=", "eyJhIjogMX0=", "WzFd"])
-def test_undecodable_attachments_are_an_error_not_silently_dropped(open_, guest_request,
-                                                                   payload):
+def test_undecodable_attachments_are_an_error_not_silently_dropped(open_, guest_request, payload):
     assert refusal(open_, guest_request(attachments=payload)) == errors.ATTACHMENTS_UNDECODABLE
 
 
-@pytest.mark.parametrize(("given", "safe"), [
-    ("../../etc/passwd.txt", "passwd.txt"),
-    ("C:\\Users\\me\\notes.txt", "notes.txt"),
-    ("bad\x00name\x1f.txt", "badname.txt"),
-    ("  spaced.txt ", "spaced.txt"),
-    ("cafe\u0301.txt", "café.txt"),
-])
+@pytest.mark.parametrize(
+    ("given", "safe"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("C:\\Users\\me\\notes.txt", "notes.txt"),
+        ("bad\x00name\x1f.txt", "badname.txt"),
+        ("  spaced.txt ", "spaced.txt"),
+        ("cafe\u0301.txt", "café.txt"),
+    ],
+)
 def test_file_names_are_reduced_to_a_safe_form(given, safe):
     assert safe_name(given) == safe
 
@@ -132,8 +158,9 @@ def test_file_names_are_reduced_to_a_safe_form(given, safe):
 def test_a_rolled_back_transaction_removes_its_files(guest_request, settings, attachments_dir):
     from portal.tickets import open_ticket
 
-    open_ticket(db.session, guest_request(attachments=encode_attachments(("a.txt", b"a"))),
-                settings)
+    open_ticket(
+        db.session, guest_request(attachments=encode_attachments(("a.txt", b"a"))), settings
+    )
     assert len(stored_files(attachments_dir)) == 1
     db.session.rollback()
     assert stored_files(attachments_dir) == []

@@ -17,20 +17,23 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-@pytest.mark.parametrize(("encoded", "decoded"), [
-    (b64(phpserialize.dumps({3: "three", "4": "four"})), {3: "three", 4: "four"}),
-    (b64(b'a:1:{i:7;s:6:"\xf0\x9f\x94\xa5ok";}'), {7: "🔥ok"}),
-    (b64(json.dumps({"5": "five", "6": 6}).encode()), {5: "five", 6: "6"}),
-    (b64(phpserialize.dumps({1: True, 2: None})), {1: "on", 2: ""}),
-    # WHMCS ignores what it cannot decode.
-    ("%%% not base64 %%%", {}),
-    (b64(b"not serialized, not json"), {}),
-    (b64(json.dumps(["a", "list"]).encode()), {}),
-    ("", {}),
-    (None, {}),
-    # Keys that cannot name a field are dropped.
-    (b64(phpserialize.dumps({"x": "1", 0: "2", -3: "3"})), {}),
-])
+@pytest.mark.parametrize(
+    ("encoded", "decoded"),
+    [
+        (b64(phpserialize.dumps({3: "three", "4": "four"})), {3: "three", 4: "four"}),
+        (b64(b'a:1:{i:7;s:6:"\xf0\x9f\x94\xa5ok";}'), {7: "🔥ok"}),
+        (b64(json.dumps({"5": "five", "6": 6}).encode()), {5: "five", 6: "6"}),
+        (b64(phpserialize.dumps({1: True, 2: None})), {1: "on", 2: ""}),
+        # WHMCS ignores what it cannot decode.
+        ("%%% not base64 %%%", {}),
+        (b64(b"not serialized, not json"), {}),
+        (b64(json.dumps(["a", "list"]).encode()), {}),
+        ("", {}),
+        (None, {}),
+        # Keys that cannot name a field are dropped.
+        (b64(phpserialize.dumps({"x": "1", 0: "2", -3: "3"})), {}),
+    ],
+)
 def test_decoding(encoded, decoded):
     assert decode_custom_fields(encoded) == decoded
 
@@ -51,46 +54,67 @@ def test_a_form_passes_values_as_a_mapping():
 def fields(make):
     department = make.department()
     return department, {
-        "hostname": make.custom_field(department, name="Hostname", required=True,
-                                      sort_order=1),
-        "os": make.custom_field(department, name="OS", field_type=CustomFieldType.DROPDOWN,
-                                options="Debian, Ubuntu", sort_order=2),
-        "ticket": make.custom_field(department, name="Order number",
-                                    validation_regex="/^ORD-\\d+$/i", sort_order=3),
-        "site": make.custom_field(department, name="Website", field_type=CustomFieldType.LINK,
-                                  sort_order=4),
-        "agree": make.custom_field(department, name="Backups exist",
-                                   field_type=CustomFieldType.TICKBOX, sort_order=5),
-        "secret": make.custom_field(department, name="Internal", admin_only=True,
-                                    required=True, sort_order=6),
+        "hostname": make.custom_field(department, name="Hostname", required=True, sort_order=1),
+        "os": make.custom_field(
+            department,
+            name="OS",
+            field_type=CustomFieldType.DROPDOWN,
+            options="Debian, Ubuntu",
+            sort_order=2,
+        ),
+        "ticket": make.custom_field(
+            department, name="Order number", validation_regex="/^ORD-\\d+$/i", sort_order=3
+        ),
+        "site": make.custom_field(
+            department, name="Website", field_type=CustomFieldType.LINK, sort_order=4
+        ),
+        "agree": make.custom_field(
+            department, name="Backups exist", field_type=CustomFieldType.TICKBOX, sort_order=5
+        ),
+        "secret": make.custom_field(
+            department, name="Internal", admin_only=True, required=True, sort_order=6
+        ),
     }
 
 
 def stored_values(ticket) -> dict[int, str]:
-    rows = db.session.execute(select(CustomFieldValue.field_id, CustomFieldValue.value)
-                              .where(CustomFieldValue.ticket_id == ticket.id))
+    rows = db.session.execute(
+        select(CustomFieldValue.field_id, CustomFieldValue.value).where(
+            CustomFieldValue.ticket_id == ticket.id
+        )
+    )
     return dict(rows.all())
 
 
 def test_valid_values_are_stored(open_, guest_request, fields):
     department, f = fields
-    values = {f["hostname"].id: "db1", f["os"].id: "Debian", f["ticket"].id: "ord-42",
-              f["site"].id: "https://example.com/x", f["agree"].id: "1"}
-    ticket = open_(guest_request(deptid=department.id, customfields=values,
-                                 check_custom_fields=True)).ticket
+    values = {
+        f["hostname"].id: "db1",
+        f["os"].id: "Debian",
+        f["ticket"].id: "ord-42",
+        f["site"].id: "https://example.com/x",
+        f["agree"].id: "1",
+    }
+    ticket = open_(
+        guest_request(deptid=department.id, customfields=values, check_custom_fields=True)
+    ).ticket
     assert stored_values(ticket) == {**values, f["agree"].id: "on"}
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("hostname", "", "Hostname is required"),
-    ("hostname", "   ", "Hostname is required"),
-    ("os", "Windows", "OS: choose one of the listed options"),
-    ("ticket", "42", "Order number is not in the expected format"),
-    ("site", "javascript:alert(1)", "Website must be a link starting with http:// or https://"),
-    ("site", "example.com", "Website must be a link starting with http:// or https://"),
-])
-def test_the_departments_rules_are_checked_for_web_forms(open_, guest_request, fields, field,
-                                                          value, message):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("hostname", "", "Hostname is required"),
+        ("hostname", "   ", "Hostname is required"),
+        ("os", "Windows", "OS: choose one of the listed options"),
+        ("ticket", "42", "Order number is not in the expected format"),
+        ("site", "javascript:alert(1)", "Website must be a link starting with http:// or https://"),
+        ("site", "example.com", "Website must be a link starting with http:// or https://"),
+    ],
+)
+def test_the_departments_rules_are_checked_for_web_forms(
+    open_, guest_request, fields, field, value, message
+):
     department, f = fields
     values = {f["hostname"].id: "db1", f[field].id: value}
     request = guest_request(deptid=department.id, customfields=values, check_custom_fields=True)
@@ -109,15 +133,20 @@ def test_custom_field_errors_name_their_field(open_, guest_request, fields):
 def test_clients_never_reach_admin_only_fields(open_, guest_request, fields):
     department, f = fields
     values = {f["hostname"].id: "db1", f["secret"].id: "planted by a client"}
-    ticket = open_(guest_request(deptid=department.id, customfields=values,
-                                 check_custom_fields=True)).ticket
+    ticket = open_(
+        guest_request(deptid=department.id, customfields=values, check_custom_fields=True)
+    ).ticket
     assert f["secret"].id not in stored_values(ticket)
 
 
 def test_staff_must_fill_required_admin_only_fields(open_, guest_request, fields, make):
     department, f = fields
-    request = guest_request(deptid=department.id, customfields={f["hostname"].id: "db1"},
-                            check_custom_fields=True, admin=True)
+    request = guest_request(
+        deptid=department.id,
+        customfields={f["hostname"].id: "db1"},
+        check_custom_fields=True,
+        admin=True,
+    )
     assert refusal(open_, request, acting_staff=make.staff()) == "Internal is required"
 
 

@@ -14,15 +14,18 @@ from portal.tickets import OpenTicketError, errors, numbers, open_ticket
 NOW = datetime(2026, 11, 28, 9, 30)
 
 
-@pytest.mark.parametrize(("mask", "pattern"), [
-    ("%A%A%A-%n%n%n%n%n%n", r"[A-Z]{3}-\d{6}"),
-    ("%n%n%n%n%n%n", r"\d{6}"),
-    ("%a%a-%A", r"[a-z]{2}-[A-Z]"),
-    ("T%y%m%d-%n", r"T20261128-\d"),
-    ("#%i", r"#42"),
-    ("%Q%n", r"\d"),  # unknown codes produce nothing
-    ("100%", r"100%"),  # a lone % at the end is literal
-])
+@pytest.mark.parametrize(
+    ("mask", "pattern"),
+    [
+        ("%A%A%A-%n%n%n%n%n%n", r"[A-Z]{3}-\d{6}"),
+        ("%n%n%n%n%n%n", r"\d{6}"),
+        ("%a%a-%A", r"[a-z]{2}-[A-Z]"),
+        ("T%y%m%d-%n", r"T20261128-\d"),
+        ("#%i", r"#42"),
+        ("%Q%n", r"\d"),  # unknown codes produce nothing
+        ("100%", r"100%"),  # a lone % at the end is literal
+    ],
+)
 def test_mask_codes(mask, pattern):
     assert re.fullmatch(pattern, numbers.render_mask(mask, NOW, ticket_id=42))
 

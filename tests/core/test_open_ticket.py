@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import phpserialize
-
 import pytest
 from sqlalchemy import func, select
 
@@ -26,16 +25,21 @@ def test_a_guest_ticket_answers_id_tid_and_access_code(open_, guest_request):
 
     ticket = db.session.get(Ticket, opened.id)
     assert (ticket.tid, ticket.access_code) == (opened.tid, opened.c)
-    assert opened.as_response() == {"result": "success", "id": opened.id, "tid": opened.tid,
-                                    "c": opened.c}
+    assert opened.as_response() == {
+        "result": "success",
+        "id": opened.id,
+        "tid": opened.tid,
+        "c": opened.c,
+    }
     assert (ticket.name, ticket.email, ticket.client_id) == ("Gus Guest", "gus@example.com", None)
     assert ticket.status == TicketStatus.OPEN
     assert ticket.message == "It is *really* on fire."
 
 
 class TestClientRequester:
-    def test_without_user_or_contact_the_account_owner_is_the_requestor(self, make, open_,
-                                                                        guest_request):
+    def test_without_user_or_contact_the_account_owner_is_the_requestor(
+        self, make, open_, guest_request
+    ):
         account = make.client_account()
         opened = open_(guest_request(clientid=str(account.id), name="", email=""))
         ticket = opened.ticket
@@ -66,12 +70,12 @@ class TestClientRequester:
         account = make.client_account()
         contact = make.contact(account)
         owner = account.owner
-        ticket = open_(guest_request(clientid=account.id, userid=owner.id,
-                                     contactid=contact.id)).ticket
+        ticket = open_(
+            guest_request(clientid=account.id, userid=owner.id, contactid=contact.id)
+        ).ticket
         assert (ticket.user_id, ticket.contact_id) == (owner.id, None)
 
-    def test_an_account_without_users_uses_its_own_name_and_email(self, make, open_,
-                                                                  guest_request):
+    def test_an_account_without_users_uses_its_own_name_and_email(self, make, open_, guest_request):
         account = make.client_account(with_owner=False)
         ticket = open_(guest_request(clientid=account.id)).ticket
         assert (ticket.user_id, ticket.email) == (None, account.email)
@@ -130,8 +134,11 @@ def _other_accounts_domain(make, account):
 )
 def test_each_spec_error(make, open_, guest_request, changes, message):
     account = make.client_account()
-    own = {"OWN": account.id, "OWN_SERVICE": make.service(account).id,
-           "OWN_DOMAIN": make.domain(account).id}
+    own = {
+        "OWN": account.id,
+        "OWN_SERVICE": make.service(account).id,
+        "OWN_DOMAIN": make.domain(account).id,
+    }
     resolved = {}
     for key, value in changes.items():
         if callable(value):
@@ -144,8 +151,13 @@ def test_each_spec_error(make, open_, guest_request, changes, message):
 
 def test_errors_come_in_whmcs_checking_order(open_, make):
     everything_wrong = OpenTicketRequest(
-        clientid="999999", deptid="999999", subject="", message="", created="nonsense",
-        serviceid="999999", attachments=encode_attachments(("evil.php", b"<?php")),
+        clientid="999999",
+        deptid="999999",
+        subject="",
+        message="",
+        created="nonsense",
+        serviceid="999999",
+        attachments=encode_attachments(("evil.php", b"<?php")),
     )
     with pytest.raises(OpenTicketError) as refused:
         open_(everything_wrong)
@@ -172,8 +184,15 @@ def test_each_error_names_the_fields_it_concerns(open_, guest_request):
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("High", "High"), ("high", "High"), ("MEDIUM", "Medium"), ("Low", "Low"),
-     (None, "Low"), ("", "Low"), ("Urgent", "Low")],
+    [
+        ("High", "High"),
+        ("high", "High"),
+        ("MEDIUM", "Medium"),
+        ("Low", "Low"),
+        (None, "Low"),
+        ("", "Low"),
+        ("Urgent", "Low"),
+    ],
 )
 def test_priority_is_case_insensitive_and_defaults_to_low(open_, guest_request, given, stored):
     assert open_(guest_request(priority=given)).ticket.priority == stored
@@ -230,17 +249,25 @@ class TestRelatedRecord:
     def test_a_service_named_wins_over_a_domain(self, make, open_, guest_request):
         account = make.client_account()
         service, domain = make.service(account), make.domain(account)
-        ticket = open_(guest_request(clientid=account.id, serviceid=service.id,
-                                     domainid=domain.id)).ticket
+        ticket = open_(
+            guest_request(clientid=account.id, serviceid=service.id, domainid=domain.id)
+        ).ticket
         assert (ticket.service_id, ticket.domain_id) == (service.id, None)
 
 
 class TestFlags:
-    @pytest.mark.parametrize(("department_flag", "given", "stored"), [
-        (True, None, True), (False, None, False), (True, False, False), (False, True, True),
-    ])
-    def test_prevent_client_closure_is_given_or_inherited(self, make, open_, guest_request,
-                                                          department_flag, given, stored):
+    @pytest.mark.parametrize(
+        ("department_flag", "given", "stored"),
+        [
+            (True, None, True),
+            (False, None, False),
+            (True, False, False),
+            (False, True, True),
+        ],
+    )
+    def test_prevent_client_closure_is_given_or_inherited(
+        self, make, open_, guest_request, department_flag, given, stored
+    ):
         department = make.department(prevent_client_closure=department_flag)
         ticket = open_(guest_request(deptid=department.id, prevent_client_closure=given)).ticket
         assert ticket.prevent_client_closure is stored
@@ -258,8 +285,7 @@ class TestFlags:
         assert open_(guest_request(admin=True), acting_staff=staff).ticket.opened_by == staff
         assert open_(guest_request(admin=False), acting_staff=staff).ticket.opened_by is None
 
-    def test_hidden_and_clients_only_departments_are_accepted(self, make, open_,
-                                                              guest_request):
+    def test_hidden_and_clients_only_departments_are_accepted(self, make, open_, guest_request):
         for department in (make.department(hidden=True), make.department(clients_only=True)):
             assert open_(guest_request(deptid=department.id)).ticket.department == department
 
@@ -273,13 +299,17 @@ def test_unicode_and_emoji_round_trip(open_, guest_request):
     assert (ticket.subject, ticket.message, ticket.name) == (text, text * 3, f"Zoë {text}")
 
 
-@pytest.mark.parametrize(("field", "limit", "message"), [
-    ("subject", 255, "Subject is too long (at most 255 characters)"),
-    ("name", 200, "Name is too long (at most 200 characters)"),
-    ("message", 100_000, "Message is too long (at most 100,000 characters)"),
-])
-def test_lengths_are_limited_before_the_database_sees_them(open_, guest_request, field, limit,
-                                                           message):
+@pytest.mark.parametrize(
+    ("field", "limit", "message"),
+    [
+        ("subject", 255, "Subject is too long (at most 255 characters)"),
+        ("name", 200, "Name is too long (at most 200 characters)"),
+        ("message", 100_000, "Message is too long (at most 100,000 characters)"),
+    ],
+)
+def test_lengths_are_limited_before_the_database_sees_them(
+    open_, guest_request, field, limit, message
+):
     assert open_(guest_request(**{field: "x" * limit}))
     assert refusal(open_, guest_request(**{field: "x" * (limit + 1)})) == message
 
@@ -297,8 +327,9 @@ def test_nothing_is_left_when_any_part_fails(open_, guest_request, attachments_d
     assert stored_files(attachments_dir) == []
 
 
-def test_a_failure_after_validation_leaves_no_row_and_no_file(open_, guest_request, settings,
-                                                              attachments_dir, monkeypatch):
+def test_a_failure_after_validation_leaves_no_row_and_no_file(
+    open_, guest_request, settings, attachments_dir, monkeypatch
+):
     from portal.tickets import operations
 
     def broken_numbering(*args, **kwargs):
@@ -306,8 +337,11 @@ def test_a_failure_after_validation_leaves_no_row_and_no_file(open_, guest_reque
 
     monkeypatch.setattr(operations, "_number", broken_numbering)
     with pytest.raises(RuntimeError):
-        operations.open_ticket(db.session, guest_request(
-            attachments=encode_attachments(("notes.txt", b"fine"))), settings)
+        operations.open_ticket(
+            db.session,
+            guest_request(attachments=encode_attachments(("notes.txt", b"fine"))),
+            settings,
+        )
     db.session.rollback()
     assert ticket_count() == 0
     assert stored_files(attachments_dir) == []
@@ -322,6 +356,9 @@ def test_custom_fields_are_stored_for_the_departments_fields(make, open_, guest_
     encoded = base64.b64encode(phpserialize.dumps(values)).decode()
 
     ticket = open_(guest_request(deptid=department.id, customfields=encoded)).ticket
-    stored = db.session.execute(select(CustomFieldValue.field_id, CustomFieldValue.value)
-                                .where(CustomFieldValue.ticket_id == ticket.id)).all()
+    stored = db.session.execute(
+        select(CustomFieldValue.field_id, CustomFieldValue.value).where(
+            CustomFieldValue.ticket_id == ticket.id
+        )
+    ).all()
     assert sorted(stored) == sorted([(first.id, "alpha"), (second.id, "🔥")])

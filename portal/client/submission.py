@@ -1,0 +1,224 @@
+"""Submit ticket: choose a department, fill in the form, see the ticket number and access code."""
+
+from contextlib import ExitStack
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.datastructures import FileStorage
+
+from portal.client import client
+from portal.client.acting import acting_account, acting_accounts
+from portal.client.forms import ComposeForm, FormErrors
+from portal.extensions import db
+from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
+from portal.identity import signed_in_user
+from portal.models import ClientAccount, Department, Priority, User
+from portal.tickets import (
+    FieldError,
+    IncomingFile,
+    OpenTicketError,
+    TicketSettings,
+    open_ticket,
+)
+from portal.tickets.access import listed_departments, may_use_department
+
+LOGIN_TO_USE = "Log in to contact this department"
+NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
+OPENED_TICKETS_KEY = "opened_tickets"
+OPENED_TICKETS_KEPT = 5
+
+
+@client.get("/submitticket.php")
+@client.get("/submitticket")
+def submit_ticket():
+    user = signed_in_user()
+    deptid = request.args.get("deptid", type=int)
+    if deptid is None:
+        departments = listed_departments(db.session)
+        if len(departments) == 1:
+            return redirect(url_for(".submit_ticket", deptid=departments[0].id))
+        return render_template("client/choose_department.html", departments=departments)
+    department = db.session.get(Department, deptid)
+    if department is None:
+        abort(404)
+    if not may_use_department(department, user):
+        flash(f"Please log in to contact {department.name}.", "info")
+        return redirect(url_for(".login", next=request.full_path.rstrip("?")))
+    if user is not None and needs_account_choice(user):
+        return redirect(url_for(".choose_account_page", next=request.full_path.rstrip("?")))
+    form = ComposeForm(deptid=department.id, draft=new_draft_token(session))
+    if user is not None and (account := acting_account(user)) is not None:
+        form.account_id = account.id
+    return render_compose(form, department, FormErrors(), held_files=[])
+
+
+@client.post("/submitticket.php")
+@client.post("/submitticket")
+def submit_ticket_post():
+    user = signed_in_user()
+    form = ComposeForm.from_request(request.form)
+    department = db.session.get(Department, form.deptid) if form.deptid else None
+    account, refusals = requester_account(form, user)
+    if department is not None and not may_use_department(department, user):
+        refusals.append(FieldError(("deptid",), LOGIN_TO_USE))
+    if not owns_draft(session, form.draft):
+        form.draft = new_draft_token(session)
+    held = HeldUploads.for_draft(Path(current_app.config["HELD_UPLOADS_DIR"]), session, form.draft)
+    held.remove(form.remove_held)
+    new_files = [upload for upload in request.files.getlist("attachments") if upload.filename]
+    settings = ticket_settings()
+
+    if refusals or form.action != "submit":
+        hold_all(held, new_files, settings)
+        return render_compose(
+            form,
+            department,
+            FormErrors.from_field_errors(refusals),
+            held.files(),
+            show_preview=form.action == "preview",
+            status=422 if refusals else 200,
+        )
+    try:
+        with ExitStack() as open_files:
+            uploads = held.open_all(open_files) + [
+                IncomingFile(upload.filename, upload.stream) for upload in new_files
+            ]
+            opened = open_ticket(
+                db.session, form.open_ticket_request(user, account, uploads), settings
+            )
+            db.session.commit()
+    except OpenTicketError as refused:
+        db.session.rollback()
+        hold_all(held, new_files, settings)
+        return render_compose(
+            form, department, FormErrors.from_field_errors(refused.errors), held.files(), status=422
+        )
+    held.clear()
+    prune_expired(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
+    remember_opened(opened.tid, opened.c)
+    return redirect(url_for(".ticket_created", tid=opened.tid), 303)
+
+
+@client.get("/submitticket/fields")
+def custom_fields_fragment():
+    """The custom fields of one department, for the script that swaps them in."""
+    department = db.session.get(Department, request.args.get("deptid", type=int) or 0)
+    if department is None or not may_use_department(department, signed_in_user()):
+        abort(404)
+    return render_template(
+        "client/_custom_fields.html",
+        fields=client_fields(department),
+        values={},
+        errors=FormErrors(),
+    )
+
+
+@client.get("/submitticket/complete/<tid>")
+def ticket_created(tid: str):
+    """The confirmation; it only reads, so reloading it opens nothing."""
+    code = dict(session.get(OPENED_TICKETS_KEY, [])).get(tid)
+    if code is None:
+        return redirect(url_for(".submit_ticket"))
+    return render_template(
+        "client/ticket_created.html",
+        tid=tid,
+        code=code,
+        view_url=url_for(".view_ticket", tid=tid, c=code),
+    )
+
+
+def needs_account_choice(user: User) -> bool:
+    return acting_account(user) is None and len(acting_accounts(user)) > 1
+
+
+def requester_account(
+    form: ComposeForm, user: User | None
+) -> tuple[ClientAccount | None, list[FieldError]]:
+    """The account the form was shown for, which must still be one of the user's."""
+    if user is None:
+        return None, []
+    accounts = acting_accounts(user)
+    if not accounts:
+        return None, []
+    account = next((a for a in accounts if a.id == form.account_id), None)
+    if account is None:
+        return None, [FieldError(("account",), NOT_YOUR_ACCOUNT)]
+    return account, []
+
+
+def hold_all(held: HeldUploads, uploads: list[FileStorage], settings: TicketSettings) -> None:
+    for upload in uploads:
+        held.hold(upload, settings)
+
+
+def remember_opened(tid: str, code: str) -> None:
+    opened = [pair for pair in session.get(OPENED_TICKETS_KEY, []) if pair[0] != tid]
+    session[OPENED_TICKETS_KEY] = [*opened, [tid, code]][-OPENED_TICKETS_KEPT:]
+
+
+def ticket_settings() -> TicketSettings:
+    return TicketSettings.from_config(current_app.config)
+
+
+def client_fields(department: Department | None) -> list:
+    """The department's custom fields a client may fill in; admin-only ones stay with staff."""
+    if department is None:
+        return []
+    return [f for f in department.custom_fields if not f.admin_only]
+
+
+def department_choices(department: Department | None, user: User | None) -> list[Department]:
+    """The departments the form offers, plus a hidden one reached by a direct link."""
+    choices = [d for d in listed_departments(db.session) if may_use_department(d, user)]
+    if department is not None and department not in choices:
+        choices.insert(0, department)
+    return choices
+
+
+def related_choices(account: ClientAccount | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The account's services (S<id>) and domains (D<id>), grouped for the form."""
+    if account is None:
+        return []
+    groups = [
+        ("Services", [(f"S{s.id}", s.label) for s in account.services]),
+        ("Domains", [(f"D{d.id}", d.label) for d in account.domains]),
+    ]
+    return [(label, options) for label, options in groups if options]
+
+
+def render_compose(
+    form: ComposeForm,
+    department: Department | None,
+    errors: FormErrors,
+    held_files: list,
+    *,
+    show_preview: bool = False,
+    status: int = 200,
+):
+    user = signed_in_user()
+    account = (
+        next((a for a in acting_accounts(user) if a.id == form.account_id), None) if user else None
+    )
+    return render_template(
+        "client/compose.html",
+        form=form,
+        department=department,
+        departments=department_choices(department, user),
+        fields=client_fields(department),
+        account=account,
+        related_groups=related_choices(account),
+        priorities=[p.value for p in Priority],
+        errors=errors,
+        held_files=held_files,
+        settings=ticket_settings(),
+        show_preview=show_preview,
+    ), status

@@ -1,0 +1,114 @@
+"""Viewing, downloading from and closing a ticket with its tid and access code; My tickets."""
+
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from portal.client import client
+from portal.client.acting import acting_account
+from portal.extensions import db
+from portal.identity import client_login_required, signed_in_user
+from portal.models import Ticket
+from portal.tickets.access import Decision, account_tickets, ticket_access, ticket_attachment
+from portal.tickets.attachments import stored_path
+from portal.tickets.closing import CloseTicketError, close_ticket_as_client
+
+
+@client.get("/viewticket.php")
+@client.get("/viewticket")
+def view_ticket():
+    tid, code = request.args.get("tid"), request.args.get("c")
+    access = ticket_access(db.session, tid, code, signed_in_user())
+    if not access.granted:
+        return refused(access.decision)
+    return render_ticket(access.ticket)
+
+
+@client.get("/viewticket/attachment/<int:attachment_id>")
+def download_attachment(attachment_id: int):
+    access = ticket_access(
+        db.session, request.args.get("tid"), request.args.get("c"), signed_in_user()
+    )
+    if not access.granted:
+        return refused(access.decision)
+    attachment = ticket_attachment(access.ticket, attachment_id)
+    if attachment is None:
+        return not_found()
+    path = stored_path(Path(current_app.config["ATTACHMENTS_DIR"]), attachment.stored_name)
+    if not path.is_file():
+        return not_found()
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@client.post("/viewticket/close")
+def close_ticket():
+    tid, code = request.form.get("tid"), request.form.get("c")
+    access = ticket_access(db.session, tid, code, signed_in_user())
+    if not access.granted:
+        return refused(access.decision)
+    try:
+        closed = close_ticket_as_client(db.session, access.ticket)
+    except CloseTicketError as error:
+        db.session.rollback()
+        return render_ticket(access.ticket, close_error=error.message, status=403)
+    db.session.commit()
+    if closed:
+        flash("The ticket is closed.", "success")
+    return redirect(url_for(".view_ticket", tid=tid, c=code), 303)
+
+
+@client.get("/tickets")
+@client_login_required
+def my_tickets():
+    user = signed_in_user()
+    account = acting_account(user)
+    if account is None and user.memberships:
+        return redirect(url_for(".choose_account_page", next=request.path))
+    tickets = account_tickets(db.session, account.id) if account else []
+    return render_template("client/my_tickets.html", account=account, tickets=tickets)
+
+
+def render_ticket(ticket: Ticket, *, close_error: str | None = None, status: int = 200):
+    links = [
+        (
+            a,
+            url_for(
+                ".download_attachment", attachment_id=a.id, tid=ticket.tid, c=ticket.access_code
+            ),
+        )
+        for a in ticket.attachments
+    ]
+    return render_template(
+        "client/view_ticket.html", ticket=ticket, attachment_links=links, close_error=close_error
+    ), status
+
+
+def refused(decision: Decision):
+    if decision is Decision.LOGIN_REQUIRED:
+        if request.method != "GET":
+            abort(403)
+        flash("Please log in to see this ticket.", "info")
+        return redirect(url_for(".login", next=request.full_path.rstrip("?")))
+    return not_found()
+
+
+def not_found():
+    return render_template("client/ticket_not_found.html"), 404

@@ -1,0 +1,28 @@
+"""Closing a ticket from the client area. It flushes; the caller commits or rolls back."""
+
+from sqlalchemy.orm import Session
+
+from portal.models import Ticket, TicketStatus
+
+CLIENT_CLOSURE_PREVENTED = (
+    "This ticket cannot be closed from here: our staff will close it once it is resolved."
+)
+
+
+class CloseTicketError(Exception):
+    """The ticket may not be closed by the client; `message` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def close_ticket_as_client(session: Session, ticket: Ticket) -> bool:
+    """Close a ticket the caller may access; False when it was closed already."""
+    if ticket.prevent_client_closure:
+        raise CloseTicketError(CLIENT_CLOSURE_PREVENTED)
+    if ticket.is_closed:
+        return False
+    ticket.status = TicketStatus.CLOSED
+    session.flush()
+    return True

@@ -1,0 +1,202 @@
+"""Viewing, downloading from and closing tickets; My tickets."""
+
+import pytest
+
+from portal.extensions import db
+from portal.models import TicketStatus
+from portal.tickets.access import Decision, ticket_access
+from portal.tickets.closing import (
+    CLIENT_CLOSURE_PREVENTED,
+    CloseTicketError,
+    close_ticket_as_client,
+)
+
+
+def view_url(ticket, code=None):
+    return f"/viewticket?tid={ticket.tid}&c={code or ticket.access_code}"
+
+
+def test_a_guest_ticket_opens_with_tid_and_code(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department(name="Sales"), markdown=True)
+
+    page = client.get(view_url(ticket))
+
+    assert page.status_code == 200
+    assert f"View Ticket #{ticket.tid}" in page.text
+    assert "Printer on fire" in page.text and "Sales" in page.text
+    assert "<strong>really</strong>" in page.text
+
+
+def test_the_whmcs_path_answers_too(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+
+    assert client.get(f"/viewticket.php?tid={ticket.tid}&c={ticket.access_code}").status_code == 200
+
+
+def test_a_plain_message_is_escaped_with_its_line_breaks(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department(), message="<b>hi</b>\n**not bold**")
+
+    page = client.get(view_url(ticket)).text
+
+    assert "&lt;b&gt;hi&lt;/b&gt;<br>\n**not bold**" in page
+
+
+def test_a_wrong_code_and_a_wrong_tid_give_the_same_not_found_page(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+
+    wrong_code = client.get(view_url(ticket, code="WRONG123"))
+    wrong_tid = client.get(f"/viewticket?tid=NOPE-000000&c={ticket.access_code}")
+    nothing = client.get("/viewticket")
+
+    assert wrong_code.status_code == wrong_tid.status_code == nothing.status_code == 404
+    assert wrong_code.text == wrong_tid.text == nothing.text
+    assert "The requested ticket could not be found." in wrong_code.text
+
+
+def test_an_account_ticket_needs_a_login(client, make, open_ticket_now):
+    account = make.client_account()
+    ticket = open_ticket_now(make.department(), account=account)
+
+    response = client.get(view_url(ticket))
+
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_a_member_of_the_account_sees_its_ticket(client, make, open_ticket_now, log_in):
+    account = make.client_account()
+    colleague = make.user()
+    make.member(account, colleague)
+    ticket = open_ticket_now(make.department(), account=account)
+
+    log_in(colleague)
+
+    assert client.get(view_url(ticket)).status_code == 200
+
+
+def test_another_accounts_user_cannot_view_download_or_close(client, make, open_ticket_now, log_in):
+    account = make.client_account()
+    ticket = open_ticket_now(make.department(), account=account, files=[("a.txt", b"secret")])
+    stranger_account = make.client_account()
+    log_in(stranger_account.owner)
+
+    view = client.get(view_url(ticket))
+    download = client.get(
+        f"/viewticket/attachment/{ticket.attachments[0].id}?tid={ticket.tid}&c={ticket.access_code}"
+    )
+    close = client.post("/viewticket/close", data={"tid": ticket.tid, "c": ticket.access_code})
+
+    assert view.status_code == download.status_code == close.status_code == 404
+    assert b"secret" not in download.data
+    db.session.refresh(ticket)
+    assert ticket.status == TicketStatus.OPEN
+
+
+def test_a_download_is_an_attachment_that_is_never_sniffed(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department(), files=[("report.txt", b"line one\n")])
+    attachment = ticket.attachments[0]
+
+    response = client.get(
+        f"/viewticket/attachment/{attachment.id}?tid={ticket.tid}&c={ticket.access_code}"
+    )
+
+    assert response.status_code == 200
+    assert response.data == b"line one\n"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "report.txt" in response.headers["Content-Disposition"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_download_needs_the_right_code_and_its_own_ticket(client, make, open_ticket_now):
+    department = make.department()
+    mine = open_ticket_now(department, files=[("mine.txt", b"mine")])
+    theirs = open_ticket_now(department, files=[("theirs.txt", b"theirs")])
+
+    wrong_code = client.get(
+        f"/viewticket/attachment/{mine.attachments[0].id}?tid={mine.tid}&c=WRONG123"
+    )
+    other_ticket = client.get(
+        f"/viewticket/attachment/{theirs.attachments[0].id}?tid={mine.tid}&c={mine.access_code}"
+    )
+
+    assert wrong_code.status_code == other_ticket.status_code == 404
+
+
+def test_closing_a_ticket(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+    assert "Close ticket" in client.get(view_url(ticket)).text
+
+    response = client.post("/viewticket/close", data={"tid": ticket.tid, "c": ticket.access_code})
+
+    assert response.status_code == 303
+    db.session.refresh(ticket)
+    assert ticket.status == TicketStatus.CLOSED
+    page = client.get(view_url(ticket)).text
+    assert "This ticket is closed." in page and "Close ticket" not in page
+
+
+def test_a_ticket_that_prevents_closure_has_no_button_and_refuses_a_forged_post(
+    client, make, open_ticket_now
+):
+    ticket = open_ticket_now(make.department(prevent_client_closure=True))
+
+    page = client.get(view_url(ticket)).text
+    forged = client.post("/viewticket/close", data={"tid": ticket.tid, "c": ticket.access_code})
+
+    assert "Close ticket" not in page
+    assert forged.status_code == 403
+    assert CLIENT_CLOSURE_PREVENTED in forged.text
+    db.session.refresh(ticket)
+    assert ticket.status == TicketStatus.OPEN
+
+
+def test_closing_with_a_wrong_code_is_not_found(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+
+    response = client.post("/viewticket/close", data={"tid": ticket.tid, "c": "WRONG123"})
+
+    assert response.status_code == 404
+    db.session.refresh(ticket)
+    assert ticket.status == TicketStatus.OPEN
+
+
+def test_the_close_rule_in_the_core(make, open_ticket_now):
+    prevented = open_ticket_now(make.department(prevent_client_closure=True))
+    allowed = open_ticket_now(make.department())
+
+    with pytest.raises(CloseTicketError):
+        close_ticket_as_client(db.session, prevented)
+    assert close_ticket_as_client(db.session, allowed) is True
+    assert close_ticket_as_client(db.session, allowed) is False
+
+
+def test_the_access_rule_in_the_core(make, open_ticket_now):
+    account = make.client_account()
+    ticket = open_ticket_now(make.department(), account=account)
+    code = ticket.access_code
+
+    assert ticket_access(db.session, ticket.tid, code, None).decision is Decision.LOGIN_REQUIRED
+    assert ticket_access(db.session, ticket.tid, code, account.owner).granted
+    assert ticket_access(db.session, ticket.tid, code, make.user()).decision is Decision.NOT_FOUND
+    assert ticket_access(db.session, ticket.tid, "", account.owner).decision is Decision.NOT_FOUND
+
+
+def test_my_tickets_lists_the_accounts_tickets_newest_first(client, make, open_ticket_now, log_in):
+    account = make.client_account()
+    department = make.department()
+    open_ticket_now(department, account=account, subject="Older one")
+    open_ticket_now(department, account=account, subject="Newer one")
+    open_ticket_now(department, account=make.client_account(), subject="Not ours")
+    log_in(account.owner)
+
+    page = client.get("/tickets").text
+
+    assert page.index("Newer one") < page.index("Older one")
+    assert "Not ours" not in page
+
+
+def test_my_tickets_needs_a_login(client):
+    response = client.get("/tickets")
+
+    assert response.status_code == 302
+    assert response.location.startswith("/login")

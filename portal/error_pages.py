@@ -44,6 +44,9 @@ def error_page(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     title, explanation = EXPLANATIONS.get(error.code, (error.name, error.description))
-    return render_template(
+    page = render_template(
         "errors/error.html", code=error.code, title=title, explanation=explanation
-    ), error.code
+    )
+    # Keep what the exception says beyond its body, such as Allow on a 405.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return page, error.code, headers

@@ -13,8 +13,9 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_credential(session: Session, staff: StaffMember, *, allowed_ips: str = "",
-                          description: str = "") -> tuple[ApiCredential, str]:
+def create_api_credential(
+    session: Session, staff: StaffMember, *, allowed_ips: str = "", description: str = ""
+) -> tuple[ApiCredential, str]:
     """A new credential and its secret, which is shown once and never stored."""
     secret = secrets.token_urlsafe(32)
     credential = ApiCredential(

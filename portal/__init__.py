@@ -5,6 +5,7 @@ from flask import Flask
 from portal import cli, configuration, error_pages, extensions, identity, security
 from portal.api import api
 from portal.client import client
+from portal.mail import register_mail
 from portal.rendering import register_template_filters
 from portal.staff import staff
 
@@ -21,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     identity.register_identity(app)
     security.register_security(app)
     register_template_filters(app)
+    register_mail(app)
     register_blueprints(app)
     error_pages.register_error_pages(app)
     cli.register_commands(app)

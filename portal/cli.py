@@ -10,11 +10,18 @@ from sqlalchemy import select
 from portal import demo_data
 from portal.api.credentials import create_api_credential
 from portal.extensions import db
+from portal.mail.worker import send_mail_command
 from portal.models import StaffMember
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo_data_command, create_staff, create_api_credential_command):
+    for command in (
+        init_db,
+        demo_data_command,
+        create_staff,
+        create_api_credential_command,
+        send_mail_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -39,13 +46,15 @@ def demo_data_command() -> None:
 @click.option("--email", default="")
 @click.option("--first-name", default="")
 @click.option("--last-name", default="")
-def create_staff(username: str, password: str | None, email: str, first_name: str,
-                 last_name: str) -> None:
+def create_staff(
+    username: str, password: str | None, email: str, first_name: str, last_name: str
+) -> None:
     """Create a staff member, or set the password of an existing one."""
     staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     if staff is None:
-        staff = StaffMember(username=username, email=email, first_name=first_name,
-                            last_name=last_name)
+        staff = StaffMember(
+            username=username, email=email, first_name=first_name, last_name=last_name
+        )
         db.session.add(staff)
     generated = password is None
     password = password or secrets.token_urlsafe(12)

@@ -6,13 +6,22 @@ from pathlib import Path
 
 from flask import Flask
 
-DEVELOPMENT_SECRET_KEY = "dev-insecure-change-me"
+DEVELOPMENT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused outside development
 
 
 class Defaults:
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = None  # filled in with instance/portal.sqlite3 when left unset
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Connection pool of each worker process for PostgreSQL and MariaDB (SQLite keeps
+    # SQLAlchemy's own choice). A sync worker holds one connection at a time, so the server
+    # needs about workers x app servers x (DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW) at most.
+    DATABASE_POOL_SIZE = 5
+    DATABASE_MAX_OVERFLOW = 5
+    # Below MariaDB's wait_timeout and the idle cut-off of most firewalls and proxies.
+    DATABASE_POOL_RECYCLE = 1800
+    # A connection dropped by a database restart or failover is replaced instead of failing.
+    DATABASE_POOL_PRE_PING = True
     # Where attachment bytes live; relative paths are under the instance folder.
     ATTACHMENTS_DIR = "attachments"
     # Files of forms that came back with errors, kept until the form succeeds or they expire.
@@ -31,13 +40,52 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a form left open stays usable
+    # The token lives as long as the session, so a form left open for hours still submits.
+    WTF_CSRF_TIME_LIMIT = None
     # The API (see README "HTTP API").
     API_ALLOWED_IPS = "127.0.0.1,::1"
     API_ACCESS_KEY = ""
     API_ALLOW_LEGACY_PASSWORD_AUTH = False
     # Number of reverse proxies whose X-Forwarded-For may be trusted; 0 trusts none.
     PROXY_COUNT = 0
+    # Rate limits (Flask-Limiter). One count per worker with memory://; point
+    # RATELIMIT_STORAGE_URI at Redis (redis://host:6379/0) so that all workers share one.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    # With the storage down, requests are let through (and logged) rather than all refused.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Tickets sent through the guest form, per client address and per email address typed.
+    RATELIMIT_GUEST_TICKETS_PER_IP = "5 per minute; 30 per hour"
+    RATELIMIT_GUEST_TICKETS_PER_EMAIL = "10 per hour"
+    # Failed client and staff log-ins, per address and per email address or username tried.
+    RATELIMIT_LOGIN_FAILURES_PER_IP = "10 per minute; 50 per hour"
+    RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = "5 per minute; 20 per hour"
+    # Refused API calls (authentication, access key, address), per address and per identifier.
+    RATELIMIT_API_FAILURES_PER_IP = "10 per minute; 50 per hour"
+    RATELIMIT_API_FAILURES_PER_IDENTIFIER = "5 per minute; 20 per hour"
+    # Spam robots post the guest form at once; people take longer than this to fill it in.
+    GUEST_FORM_MIN_SECONDS = 3
+    # Email (see README "Email"). With no MAIL_SERVER, messages become .eml files in MAIL_EML_DIR.
+    MAIL_SERVER = ""
+    MAIL_PORT = None  # None: 465 with MAIL_USE_TLS, 587 with MAIL_USE_STARTTLS, otherwise 25
+    MAIL_USE_STARTTLS = False
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_TIMEOUT = 30
+    # "Name <address>" for departments without an email address; empty: noreply@<BASE_URL host>.
+    MAIL_DEFAULT_SENDER = ""
+    MAIL_EML_DIR = "mail"
+    # Seconds to wait before each retry; after the last one the message is marked failed.
+    MAIL_RETRY_DELAYS = "60,300,900,3600,14400,43200"
+    # A message claimed this long ago by a worker that never finished is claimed again.
+    MAIL_CLAIM_TIMEOUT = 900
+    MAIL_BATCH_SIZE = 20
+    MAIL_WORKER_INTERVAL = 5
+    # The web process tries each message once right after the commit, in a background thread.
+    MAIL_DELIVER_AFTER_COMMIT = True
+    MAIL_AFTER_COMMIT_TIMEOUT = 5
 
 
 def load(app: Flask, test_config: dict | None) -> None:
@@ -51,7 +99,8 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         database = Path(app.instance_path) / "portal.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    for key in ("ATTACHMENTS_DIR", "HELD_UPLOADS_DIR"):
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    for key in ("ATTACHMENTS_DIR", "HELD_UPLOADS_DIR", "MAIL_EML_DIR"):
         directory = Path(app.config[key])
         if not directory.is_absolute():
             directory = Path(app.instance_path) / directory
@@ -61,6 +110,21 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
     refuse_development_secret(app)
+
+
+def engine_options(config: dict) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the pool settings added for server databases."""
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        return options
+    pool = {
+        "pool_size": int(config["DATABASE_POOL_SIZE"]),
+        "max_overflow": int(config["DATABASE_MAX_OVERFLOW"]),
+        "pool_recycle": int(config["DATABASE_POOL_RECYCLE"]),
+        "pool_pre_ping": bool(config["DATABASE_POOL_PRE_PING"]),
+    }
+    # Options set explicitly in SQLALCHEMY_ENGINE_OPTIONS win.
+    return {**pool, **options}
 
 
 def refuse_development_secret(app: Flask) -> None:

@@ -393,3 +393,30 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
+
+
+class IdempotencyKey(db.Model):
+    """A submission key and the ticket its first request opened, so that a repeat opens nothing."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("scope", "key_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Whose keys these are: a form ("client-form", "staff-form") or an API credential.
+    scope: Mapped[str] = mapped_column(String(40))
+    # The key's digest: fixed length for the index, and exact on MariaDB, whose collation
+    # would take "abc" and "ABC " for the same key.
+    key_sha256: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the request's parameters; empty where any repeat counts as the same request.
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    # Set in the same transaction as the claim; a committed row always has its ticket.
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    # The API's first answer, replayed byte for byte.
+    response_status: Mapped[int | None]
+    response_content_type: Mapped[str | None] = mapped_column(String(100))
+    response_body: Mapped[str | None] = mapped_column(LongText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    ticket: Mapped[Ticket | None] = relationship()

@@ -357,10 +357,11 @@ def _created(value: object, settings: TicketSettings, found: list[FieldError]) -
         return now
     try:
         moment = parameters.parse_created(value, settings.timezone)
-    except (ValueError, TypeError):
+        # Year 1 or 9999 with an offset falls outside datetime's range once converted.
+        created = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, TypeError, OverflowError):
         found.append(FieldError(("created",), errors.INVALID_DATE_FORMAT))
         return now
-    created = moment.astimezone(UTC).replace(tzinfo=None)
     if created > now:
         found.append(FieldError(("created",), errors.DATE_IN_FUTURE))
     return created

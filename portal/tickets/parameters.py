@@ -15,6 +15,9 @@ from portal.models import Priority
 _LEADING_INTEGER = re.compile(r"\s*([+-]?\d+)")
 # Row ids are 32-bit on every supported database; anything larger cannot name a row.
 MAX_ROW_ID = 2**31 - 1
+# PHP's integers are 64-bit; its (int) cast saturates at the bounds instead of failing.
+PHP_INT_MAX = 2**63 - 1
+PHP_INT_MIN = -(2**63)
 
 
 def php_int(value: object) -> int:
@@ -26,7 +29,13 @@ def php_int(value: object) -> int:
     if isinstance(value, float):
         return int(value)
     match = _LEADING_INTEGER.match(str(value))
-    return int(match.group(1)) if match else 0
+    if not match:
+        return 0
+    digits = match.group(1)
+    # Python refuses to convert more than 4,300 digits; far fewer already saturate.
+    if len(digits.lstrip("+-").lstrip("0")) > 19:
+        return PHP_INT_MIN if digits.startswith("-") else PHP_INT_MAX
+    return max(PHP_INT_MIN, min(PHP_INT_MAX, int(digits)))
 
 
 def row_id(value: object) -> int | None:

@@ -4,4 +4,7 @@ from flask import Blueprint
 
 staff = Blueprint("staff", __name__)
 
-from portal.staff import views  # noqa: E402, F401 - views register themselves on the blueprint
+from portal.staff import (  # noqa: E402, F401 - views register themselves on the blueprint
+    failed_mail,
+    views,
+)

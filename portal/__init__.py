@@ -5,6 +5,7 @@ from flask import Flask
 from portal import cli, configuration, error_pages, extensions, identity, security
 from portal.api import api
 from portal.client import client
+from portal.health import health
 from portal.mail import register_mail
 from portal.rendering import register_template_filters
 from portal.staff import staff
@@ -33,3 +34,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(client)
     app.register_blueprint(staff, url_prefix="/staff")
     app.register_blueprint(api)
+    app.register_blueprint(health)

@@ -102,6 +102,9 @@ def relay_of(app: Flask) -> Relay | None:
 
 @event.listens_for(Session, "after_commit")
 def _deliver_committed(session: Session) -> None:
+    # Releasing a savepoint fires after_commit too; its rows are not committed yet.
+    if session.in_nested_transaction():
+        return
     queued = session.info.pop(QUEUED_KEY, None)
     if not queued or not has_app_context():
         return

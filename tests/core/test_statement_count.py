@@ -1,10 +1,13 @@
-"""One open_ticket call issues a fixed, small number of SQL statements, whatever the data size.
+"""Opening a ticket issues a fixed, small number of SQL statements, whatever the data size.
 
-The expected lists are exact: a new query in the core (a lazy load, a per-row lookup, a scan
-for a free number) fails here before it slows every ticket down.
+Counted from the start of open_ticket() to the end of the commit that a door makes after it,
+since rows added to the session (the outbox's email) are written at the commit. The expected
+lists are exact: a new query in the core (a lazy load, a per-row lookup, a scan for a free
+number) fails here before it slows every ticket down.
 """
 
 import re
+import threading
 
 import pytest
 from sqlalchemy import event
@@ -18,9 +21,12 @@ from portal.tickets import IncomingFile, OpenTicketRequest, open_ticket
 def statements(app):
     """The statements sent to the database while the fixture's list is being recorded."""
     recorded: list[str] = []
+    test_thread = threading.get_ident()
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        recorded.append(_summary(statement))
+        # Delivery after the commit may run in a thread of its own; it is not the ticket's cost.
+        if threading.get_ident() == test_thread:
+            recorded.append(_summary(statement))
 
     event.listen(db.engine, "before_cursor_execute", record)
     yield recorded
@@ -40,17 +46,22 @@ def _summary(statement: str) -> str:
     return verb
 
 
+def _outbox_inserts() -> list[str]:
+    # Two messages: the requester's confirmation and the department's new-ticket notice.
+    # SQLAlchemy sends both rows in one INSERT on PostgreSQL and MariaDB, and two on SQLite.
+    return ["INSERT outbox_message"] * (2 if db.engine.dialect.name == "sqlite" else 1)
+
+
 def _opened_in_a_fresh_session(statements, request, settings, **options):
     # A request starts with an empty session: nothing loaded by the factories may hide a query.
     db.session.expunge_all()
     statements.clear()
     opened = open_ticket(db.session, request, settings, **options)
-    counted = list(statements)
     db.session.commit()
-    return opened, counted
+    return opened, list(statements)
 
 
-def test_a_guest_ticket_takes_six_statements(make, settings, statements):
+def test_a_guest_ticket_takes_eight_statements_on_sqlite(make, settings, statements):
     department = make.department()
     request = OpenTicketRequest(
         deptid=str(department.id),
@@ -70,10 +81,11 @@ def test_a_guest_ticket_takes_six_statements(make, settings, statements):
         "SAVEPOINT",  # a number taken concurrently since the check rolls back only itself
         "INSERT ticket",
         "RELEASE",
+        *_outbox_inserts(),  # added to the session by open_ticket, written at the commit
     ], counted
 
 
-def test_a_client_ticket_with_service_custom_field_and_attachment_takes_eleven(
+def test_a_client_ticket_with_service_custom_field_and_attachment_takes_thirteen_on_sqlite(
     make, settings, statements
 ):
     department = make.department()
@@ -107,5 +119,6 @@ def test_a_client_ticket_with_service_custom_field_and_attachment_takes_eleven(
             "RELEASE",
             "INSERT custom_field_value",
             "INSERT attachment",
+            *_outbox_inserts(),
         ]
     ), counted

@@ -1,10 +1,18 @@
 """The Flask extensions, created once and bound to the app in register_extensions()."""
 
-from flask import Flask
+import hashlib
+import logging
+import math
+import time
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits import parse_many
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -25,6 +33,76 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    # Flask-Limiter keeps its storage on the instance, so each app gets its own: two apps in one
+    # process (tests, or two portals) must share a count only through a shared storage URI.
+    app.extensions[RATE_LIMITER] = Limiter(get_remote_address, app=app)
+
+
+RATE_LIMITER = "portal.rate_limiter"
+log = logging.getLogger(__name__)
+
+
+class RateLimit:
+    """A limit named in the configuration (e.g. "5 per minute; 30 per hour"), counted per identity.
+
+    The doors count what they choose (failures only, for logins) and refuse in their own words,
+    so Flask-Limiter is used for its storage and strategies rather than its route decorators.
+    """
+
+    def __init__(self, setting: str):
+        self.setting = setting
+
+    def count(self, identity: str) -> bool:
+        """Count one event; False when that went over any of the limits."""
+        return self._apply(identity, lambda limiter, item, key: limiter.hit(item, *key), True)
+
+    def blocked_for(self, identity: str) -> int | None:
+        """Seconds until the identity may try again, or None while the limits have room."""
+
+        def seconds_left(limiter, item, key):
+            if limiter.test(item, *key):
+                return None
+            return max(1, math.ceil(limiter.get_window_stats(item, *key).reset_time - time.time()))
+
+        return self._apply(identity, seconds_left, None, combine=_longest_wait)
+
+    def _apply(self, identity, action, when_off, combine=all):
+        limiter = current_app.extensions[RATE_LIMITER]
+        if not limiter.enabled or not identity:
+            return when_off
+        # Keys hold a digest, so the storage never keeps addresses or email addresses.
+        key = (
+            current_app.config.get("RATELIMIT_KEY_PREFIX", ""),
+            self.setting,
+            hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32],
+        )
+        items = parse_many(current_app.config[self.setting])
+        try:
+            return combine([action(limiter.limiter, item, key) for item in items])
+        except Exception:
+            if not current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
+                raise
+            # The storage is down: let people in rather than refuse everybody.
+            log.exception("Rate limit %s could not be checked; allowing the request", self.setting)
+            return when_off
+
+
+def wait_in_words(seconds: int | None) -> str:
+    """A wait as a refusal message says it: "a minute", "5 minutes", "2 hours"."""
+    minutes = max(1, math.ceil((seconds or 60) / 60))
+    if minutes < 90:
+        return "a minute" if minutes == 1 else f"{minutes} minutes"
+    return f"{math.ceil(minutes / 60)} hours"
+
+
+def longest_wait(*checks: tuple[RateLimit, str]) -> int | None:
+    """Seconds until none of these (limit, identity) pairs refuses any more, or None."""
+    return _longest_wait([limit.blocked_for(identity) for limit, identity in checks])
+
+
+def _longest_wait(waits) -> int | None:
+    known = [wait for wait in waits if wait is not None]
+    return max(known) if known else None
 
 
 @event.listens_for(Engine, "connect")
@@ -38,3 +116,21 @@ def tune_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def begin_before_a_first_savepoint(connection, name) -> None:
+    """Open SQLite's transaction before a SAVEPOINT that would otherwise be the outermost.
+
+    Python's sqlite3 begins a transaction only before INSERT, UPDATE or DELETE. A SAVEPOINT sent
+    first would begin one itself, and its RELEASE would then commit: a ticket numbered in a
+    savepoint would be saved even when the request's transaction is rolled back.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if type(dbapi_connection).__module__ != "sqlite3" or dbapi_connection.in_transaction:
+        return
+    if dbapi_connection.isolation_level is None:
+        return  # autocommit was asked for: nobody would commit what BEGIN opens
+    # A deferred BEGIN, as sqlite3 itself sends: the write lock is taken (waiting busy_timeout)
+    # by the first write, which follows at once.
+    dbapi_connection.execute("BEGIN")

@@ -18,6 +18,10 @@ from portal.mail import relay_of
 from portal.tickets import TicketSettings
 from tests import factories
 
+# One live server and one Chromium for every directory that has browser tests: Playwright's
+# sync API cannot run two instances in one thread.
+pytest_plugins = ["tests.browser_fixtures"]
+
 TEST_SECRET_KEY = "test-secret-key"
 
 

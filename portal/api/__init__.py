@@ -4,4 +4,5 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__)
 
-from portal.api import views  # noqa: E402, F401 - views register themselves on the blueprint
+# The modules register their views and error handlers on the blueprint.
+from portal.api import failures, views  # noqa: E402, F401

@@ -1,6 +1,9 @@
 """Reading api.php's form fields the way WHMCS clients send them."""
 
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -11,6 +14,14 @@ FALSE_WORDS = frozenset({"0", "false", "off", "no", ""})
 # PHP forms name repeated file fields with brackets; the bare name is accepted too.
 UPLOAD_FIELDS = ("attachments[]", "attachments")
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The same key in a form field, for clients that cannot set headers.
+IDEMPOTENCY_FIELD = "idempotencykey"
+# Who calls and how the answer is written: a retry may change these and is still the same request.
+NOT_FINGERPRINTED = frozenset(
+    {"identifier", "secret", "username", "password", "accesskey", "responsetype", IDEMPOTENCY_FIELD}
+)
+_HASH_CHUNK = 1024 * 1024
 
 
 def action_name(value: str | None) -> str:
@@ -71,3 +82,32 @@ def open_ticket_request(
         uploads=uploads(files),
         prevent_client_closure=optional_flag(form.get("preventClientClosure")),
     )
+
+
+def idempotency_key(headers: Mapping[str, str], form: MultiDict[str, str]) -> str | None:
+    """The Idempotency-Key header, else the idempotencykey field; None when neither is set."""
+    return headers.get(IDEMPOTENCY_HEADER) or form.get(IDEMPOTENCY_FIELD) or None
+
+
+def fingerprint(form: MultiDict[str, str], files: MultiDict[str, FileStorage]) -> str:
+    """SHA-256 of what the request asks for: its fields and its files' names and contents."""
+    fields = [
+        [name, values] for name, values in sorted(form.lists()) if name not in NOT_FINGERPRINTED
+    ]
+    uploaded = [
+        [name, [[storage.filename or "", _content_sha256(storage)] for storage in storages]]
+        for name, storages in sorted(files.lists())
+    ]
+    canonical = json.dumps([fields, uploaded], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _content_sha256(storage: FileStorage) -> str:
+    """The upload's digest, leaving the stream at its start for the core to read."""
+    digest = hashlib.sha256()
+    stream = storage.stream
+    stream.seek(0)
+    while chunk := stream.read(_HASH_CHUNK):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()

@@ -9,12 +9,24 @@ from flask import Response, current_app, request
 
 from portal.api import api, parameters
 from portal.api.authentication import AccessRefused, Caller, authorised_caller
+from portal.api.failures import save_failed
 from portal.api.responses import Presenter, ResponseType
-from portal.extensions import csrf, db
-from portal.tickets import OpenTicketError, TicketSettings, open_ticket
+from portal.error_pages import SaveFailed, saving
+from portal.extensions import RateLimit, csrf, db, longest_wait
+from portal.models import IdempotencyKey, Ticket
+from portal.tickets import OpenTicketError, TicketSettings, idempotency, open_ticket
 
 EMPTY_ACTION = "Empty action request"
 COMMAND_NOT_FOUND = "Command Not Found"
+TOO_MANY_FAILURES = "Too many refused requests; try again in {seconds} seconds"
+KEY_TOO_LONG = f"Idempotency-Key is too long (at most {idempotency.MAX_KEY_LENGTH} characters)"
+KEY_REUSED = (
+    "Idempotency-Key was already used with different parameters; use a new key for a new request"
+)
+# The IETF idempotency draft's status for a key reused with another request.
+KEY_REUSED_STATUS = 422
+FAILURES_PER_IP = RateLimit("RATELIMIT_API_FAILURES_PER_IP")
+FAILURES_PER_IDENTIFIER = RateLimit("RATELIMIT_API_FAILURES_PER_IDENTIFIER")
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
@@ -28,9 +40,19 @@ def api_php() -> Response:
     form = request.form
     action = parameters.action_name(form.get("action"))
     presenter = Presenter(ResponseType.requested(form.get("responsetype")), action)
+    address = request.remote_addr or ""
+    identifier = form.get("identifier") or form.get("username") or ""
+    # Checked before the secret, so that guessing on gains nothing once the limit is reached.
+    wait = longest_wait((FAILURES_PER_IP, address), (FAILURES_PER_IDENTIFIER, identifier))
+    if wait is not None:
+        response = presenter.error(TOO_MANY_FAILURES.format(seconds=wait), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         caller = authorised_caller(form, request.remote_addr, current_app.config)
     except AccessRefused as refused:
+        FAILURES_PER_IP.count(address)
+        FAILURES_PER_IDENTIFIER.count(identifier)
         return presenter.error(refused.message, 403)
     if not action:
         return presenter.error(EMPTY_ACTION, 400)
@@ -42,16 +64,81 @@ def api_php() -> Response:
 
 def open_ticket_action(caller: Caller, presenter: Presenter) -> Response:
     """OpenTicket: the core decides; the caller's staff member opens it when admin is set."""
+    key = parameters.idempotency_key(request.headers, request.form)
+    if key is not None:
+        return open_ticket_once_action(caller, presenter, key)
     ticket_request = parameters.open_ticket_request(request.form, request.files)
     settings = TicketSettings.from_config(current_app.config)
     try:
-        opened = open_ticket(db.session, ticket_request, settings, acting_staff=caller.staff)
+        with saving(db.session):
+            opened = open_ticket(db.session, ticket_request, settings, acting_staff=caller.staff)
+            db.session.commit()
     except OpenTicketError as refused:
         db.session.rollback()
         return presenter.error(refused.message)
-    db.session.commit()
+    except SaveFailed as failure:
+        return save_failed(presenter, failure)
     # WHMCS sends the id as a string (see the spec's example response); typed clients expect that.
     return presenter.success({"id": str(opened.id), "tid": opened.tid, "c": opened.c})
+
+
+def open_ticket_once_action(caller: Caller, presenter: Presenter, key: str) -> Response:
+    """OpenTicket with an Idempotency-Key: a repeat gets the first answer and opens nothing.
+
+    Only an answer that opened a ticket is kept; a refused request leaves the key unused.
+    """
+    if len(key) > idempotency.MAX_KEY_LENGTH:
+        return presenter.error(KEY_TOO_LONG, 400)
+    submission = idempotency.Submission(
+        caller_scope(caller), key, parameters.fingerprint(request.form, request.files)
+    )
+    ticket_request = parameters.open_ticket_request(request.form, request.files)
+    settings = TicketSettings.from_config(current_app.config)
+    try:
+        with saving(db.session):
+            outcome = idempotency.open_ticket_once(
+                db.session, submission, ticket_request, settings, acting_staff=caller.staff
+            )
+            if outcome.repeated:
+                return replay(outcome.record)
+            response = opened_answer(presenter, outcome.ticket)
+            idempotency.remember_response(
+                outcome.record,
+                response.status_code,
+                response.content_type,
+                response.get_data(as_text=True),
+            )
+            db.session.commit()
+    except OpenTicketError as refused:
+        db.session.rollback()
+        return presenter.error(refused.message)
+    except idempotency.KeyReused:
+        db.session.rollback()
+        return presenter.error(KEY_REUSED, KEY_REUSED_STATUS)
+    except SaveFailed as failure:
+        return save_failed(presenter, failure)
+    return response
+
+
+def caller_scope(caller: Caller) -> str:
+    """Whose keys these are: one credential's, or one staff member's legacy login's."""
+    if caller.credential is not None:
+        return f"api-credential:{caller.credential.id}"
+    return f"api-legacy-login:{caller.staff.id}"
+
+
+def opened_answer(presenter: Presenter, ticket: Ticket) -> Response:
+    # WHMCS sends the id as a string (see the spec's example response); typed clients expect that.
+    return presenter.success({"id": str(ticket.id), "tid": ticket.tid, "c": ticket.access_code})
+
+
+def replay(record: IdempotencyKey) -> Response:
+    """The first answer to a key, as it was sent."""
+    response = Response(
+        record.response_body, record.response_status, content_type=record.response_content_type
+    )
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 ACTIONS: dict[str, Callable[[Caller, Presenter], Response]] = {

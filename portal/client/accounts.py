@@ -9,11 +9,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts, choose_account
-from portal.extensions import db
+from portal.extensions import RateLimit, db, longest_wait, wait_in_words
 from portal.identity import client_login_required, signed_in_user
 from portal.models import User
+from portal.tickets.operations import MAX_EMAIL
 
 LOGIN_FAILED = "The email address or password is incorrect."
+TOO_MANY_FAILURES = "Too many failed log-in attempts. Please wait {wait} and try again."
+LOGIN_FAILURES_PER_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_IP")
+LOGIN_FAILURES_PER_ACCOUNT = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT")
 # Checked when no user has the address, so a wrong address takes as long as a wrong password.
 _UNUSED_HASH = generate_password_hash("no user has this password")
 
@@ -33,9 +37,23 @@ def login():
     next_path = safe_next(request.values.get("next"))
     email = ""
     error = None
+    status = 200
     if request.method == "POST":
         email = request.form.get("email", "").strip()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        # Refused before the password is checked, so that guessing on gains nothing.
+        wait = longest_wait(
+            (LOGIN_FAILURES_PER_IP, request.remote_addr or ""),
+            (LOGIN_FAILURES_PER_ACCOUNT, email.lower()),
+        )
+        if wait is not None:
+            error = TOO_MANY_FAILURES.format(wait=wait_in_words(wait))
+            return render_template(
+                "client/login.html", email=email, error=error, next_path=next_path
+            ), 429
+        user = None
+        # No stored address is longer or holds a NUL, which PostgreSQL refuses even to compare.
+        if len(email) <= MAX_EMAIL and "\x00" not in email:
+            user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
         if user is None:
             check_password_hash(_UNUSED_HASH, request.form.get("password", ""))
         elif user.check_password(request.form.get("password", "")):
@@ -45,8 +63,9 @@ def login():
             if acting_account(user) is None and len(acting_accounts(user)) > 1:
                 return redirect(url_for(".choose_account_page", next=next_path), 303)
             return redirect(next_path or url_for(".home"), 303)
-        error = LOGIN_FAILED
-    status = 401 if error else 200
+        LOGIN_FAILURES_PER_IP.count(request.remote_addr or "")
+        LOGIN_FAILURES_PER_ACCOUNT.count(email.lower())
+        error, status = LOGIN_FAILED, 401
     return render_template(
         "client/login.html", email=email, error=error, next_path=next_path
     ), status

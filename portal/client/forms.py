@@ -11,6 +11,8 @@ from portal.tickets.parameters import row_id
 
 CUSTOM_FIELD_PREFIX = "customfield["
 ACTIONS = frozenset({"submit", "preview", "change_department"})
+# The guest form's honeypot: hidden from people by CSS, filled in by robots that fill every field.
+HONEYPOT_FIELD = "website"
 # The client area keeps WHMCS's own wording for the mistakes people make most.
 CLIENT_AREA_WORDING = {
     (errors.NAME_AND_EMAIL_REQUIRED, "name"): "You did not enter your name",
@@ -53,6 +55,9 @@ class ComposeForm:
     account_id: int | None = None
     custom_values: dict[int, str] = field(default_factory=dict)
     draft: str | None = None
+    # The guest form's signed note of when it was shown, and its honeypot.
+    shown: str = ""
+    honeypot: str = ""
     remove_held: list[str] = field(default_factory=list)
     action: str = "submit"
 
@@ -76,6 +81,8 @@ class ComposeForm:
                 and (field_id := row_id(key[len(CUSTOM_FIELD_PREFIX) : -1])) is not None
             },
             draft=form.get("draft"),
+            shown=form.get("shown", ""),
+            honeypot=form.get(HONEYPOT_FIELD, ""),
             remove_held=form.getlist("remove_held"),
             action=action if action in ACTIONS else "submit",
         )

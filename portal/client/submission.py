@@ -18,6 +18,8 @@ from werkzeug.datastructures import FileStorage
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts
 from portal.client.forms import ComposeForm, FormErrors
+from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
+from portal.error_pages import SaveFailed, saving
 from portal.extensions import db
 from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
 from portal.identity import signed_in_user
@@ -27,7 +29,7 @@ from portal.tickets import (
     IncomingFile,
     OpenTicketError,
     TicketSettings,
-    open_ticket,
+    idempotency,
 )
 from portal.tickets.access import listed_departments, may_use_department
 
@@ -35,6 +37,7 @@ LOGIN_TO_USE = "Log in to contact this department"
 NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
 OPENED_TICKETS_KEY = "opened_tickets"
 OPENED_TICKETS_KEPT = 5
+ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
 
 
 @client.get("/submitticket.php")
@@ -56,7 +59,9 @@ def submit_ticket():
     if user is not None and needs_account_choice(user):
         return redirect(url_for(".choose_account_page", next=request.full_path.rstrip("?")))
     form = ComposeForm(deptid=department.id, draft=new_draft_token(session))
-    if user is not None and (account := acting_account(user)) is not None:
+    if user is None:
+        form.shown = shown_stamp(form.draft)
+    elif (account := acting_account(user)) is not None:
         form.account_id = account.id
     return render_compose(form, department, FormErrors(), held_files=[])
 
@@ -77,6 +82,8 @@ def submit_ticket_post():
     new_files = [upload for upload in request.files.getlist("attachments") if upload.filename]
     settings = ticket_settings()
 
+    if user is None:
+        restamp_if_unusable(form)
     if refusals or form.action != "submit":
         hold_all(held, new_files, settings)
         return render_compose(
@@ -87,14 +94,24 @@ def submit_ticket_post():
             show_preview=form.action == "preview",
             status=422 if refusals else 200,
         )
+    # The draft token is the submission key: a double click or a resent POST finds the first
+    # ticket. Only this session's drafts are looked up, so nobody reaches another's ticket.
+    submission = idempotency.Submission(idempotency.CLIENT_FORM, form.draft)
+    if (earlier := idempotency.earlier_submission(db.session, submission)) is not None:
+        return show_opened(earlier.ticket.tid, earlier.ticket.access_code, repeated=True)
+    if user is None and (refusal := guest_refusal(form)) is not None:
+        hold_all(held, new_files, settings)
+        errors = FormErrors.from_field_errors(refusal.errors)
+        return render_compose(form, department, errors, held.files(), status=refusal.status)
     try:
-        with ExitStack() as open_files:
+        with saving(db.session), ExitStack() as open_files:
             uploads = held.open_all(open_files) + [
                 IncomingFile(upload.filename, upload.stream) for upload in new_files
             ]
-            opened = open_ticket(
-                db.session, form.open_ticket_request(user, account, uploads), settings
+            outcome = idempotency.open_ticket_once(
+                db.session, submission, form.open_ticket_request(user, account, uploads), settings
             )
+            tid, code = outcome.ticket.tid, outcome.ticket.access_code
             db.session.commit()
     except OpenTicketError as refused:
         db.session.rollback()
@@ -102,10 +119,13 @@ def submit_ticket_post():
         return render_compose(
             form, department, FormErrors.from_field_errors(refused.errors), held.files(), status=422
         )
+    except SaveFailed as failure:
+        hold_all(held, new_files, settings)
+        errors = FormErrors.from_field_errors(failure.errors)
+        return render_compose(form, department, errors, held.files(), status=503)
     held.clear()
     prune_expired(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
-    remember_opened(opened.tid, opened.c)
-    return redirect(url_for(".ticket_created", tid=opened.tid), 303)
+    return show_opened(tid, code, repeated=outcome.repeated)
 
 
 @client.get("/submitticket/fields")
@@ -134,6 +154,14 @@ def ticket_created(tid: str):
         code=code,
         view_url=url_for(".view_ticket", tid=tid, c=code),
     )
+
+
+def show_opened(tid: str, code: str, *, repeated: bool):
+    """The confirmation of the ticket the submission opened, or its first submission opened."""
+    if repeated:
+        flash(ALREADY_SENT, "info")
+    remember_opened(tid, code)
+    return redirect(url_for(".ticket_created", tid=tid), 303)
 
 
 def needs_account_choice(user: User) -> bool:

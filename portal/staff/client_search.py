@@ -27,7 +27,8 @@ class ClientChoices:
 
 def find_clients(session: Session, query: str, limit: int = MAX_RESULTS) -> list[ClientAccount]:
     """Accounts whose id, name, company or email, or a user's or contact's name or email, match."""
-    text = query.strip()
+    # PostgreSQL refuses NUL even in a pattern; no name or address holds one.
+    text = query.replace("\x00", "").strip()
     if not text:
         return []
     pattern = "%" + _escape_like(text) + "%"
@@ -53,7 +54,7 @@ def find_clients(session: Session, query: str, limit: int = MAX_RESULTS) -> list
         ClientAccount.id.in_(contacts),
     ]
     number = text.removeprefix("#")
-    if number.isdigit() and len(number) < 10:
+    if number.isascii() and number.isdigit() and len(number) < 10:
         conditions.append(ClientAccount.id == int(number))
     statement = (
         select(ClientAccount)

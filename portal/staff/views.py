@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from flask import (
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -22,7 +23,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.extensions import db
+from portal.error_pages import SaveFailed, saving
+from portal.extensions import RateLimit, db, longest_wait, wait_in_words
 from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
 from portal.identity import signed_in_staff, staff_required
 from portal.models import (
@@ -43,11 +45,17 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors, local_redirect_target
-from portal.tickets import FieldError, IncomingFile, OpenTicketError, TicketSettings, open_ticket
+from portal.tickets import FieldError, IncomingFile, OpenTicketError, TicketSettings, idempotency
 from portal.tickets.attachments import stored_path
+from portal.tickets.parameters import row_id
 
 TICKETS_PER_PAGE = 25
+MAX_USERNAME = 64
 LOGIN_REFUSED = "Incorrect username or password."
+TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait {wait} and try again."
+ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
+LOGIN_FAILURES_PER_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_IP")
+LOGIN_FAILURES_PER_ACCOUNT = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT")
 # Checked when the username is unknown, so a wrong username costs as long as a wrong password.
 _UNKNOWN_USER_HASH = generate_password_hash("no staff member has this password")
 
@@ -68,8 +76,22 @@ def login():
         return redirect(target or url_for("staff.tickets"))
     error = None
     username = request.form.get("username", "").strip()
+    status = 200
     if request.method == "POST":
-        member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+        # Refused before the password is checked, so that guessing on gains nothing.
+        wait = longest_wait(
+            (LOGIN_FAILURES_PER_IP, request.remote_addr or ""),
+            (LOGIN_FAILURES_PER_ACCOUNT, username.lower()),
+        )
+        if wait is not None:
+            error = TOO_MANY_FAILURES.format(wait=wait_in_words(wait))
+            return render_template(
+                "staff/login.html", error=error, username=username, next=target
+            ), 429
+        member = None
+        # No username is longer or holds a NUL, which PostgreSQL refuses even to compare.
+        if len(username) <= MAX_USERNAME and "\x00" not in username:
+            member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
         password = request.form.get("password", "")
         if member is None:
             check_password_hash(_UNKNOWN_USER_HASH, password)
@@ -78,8 +100,9 @@ def login():
             session.clear()
             login_user(member)
             return redirect(target or url_for("staff.tickets"))
-        error = LOGIN_REFUSED
-    status = 401 if error else 200
+        LOGIN_FAILURES_PER_IP.count(request.remote_addr or "")
+        LOGIN_FAILURES_PER_ACCOUNT.count(username.lower())
+        error, status = LOGIN_REFUSED, 401
     return render_template("staff/login.html", error=error, username=username, next=target), status
 
 
@@ -148,11 +171,13 @@ def ticket_created(tid: str):
     return render_template("staff/created.html", ticket=found, view_link=client_view_link(found))
 
 
-@staff.get("/tickets/<tid>/attachments/<int:attachment_id>")
+@staff.get("/tickets/<tid>/attachments/<int(max=2147483647):attachment_id>")
 @staff_required
 def attachment(tid: str, attachment_id: int):
     found = db.session.scalar(
-        select(Attachment).join(Ticket).where(Attachment.id == attachment_id, Ticket.tid == tid)
+        select(Attachment)
+        .join(Ticket)
+        .where(Attachment.id == attachment_id, Ticket.tid == tid.replace("\x00", ""))
     )
     if found is None:
         abort(404)
@@ -178,7 +203,7 @@ def client_search():
     return jsonify(clients=[client_summary(client) for client in clients])
 
 
-@staff.get("/clients/<int:client_id>/choices")
+@staff.get("/clients/<int(max=2147483647):client_id>/choices")
 @staff_required
 def client_choices_json(client_id: int):
     client = db.session.get(ClientAccount, client_id)
@@ -205,23 +230,36 @@ def new_ticket():
         hold_all(held, new_files, settings)
         return render_new_ticket(form, held)
 
+    # The draft token is the submission key: a double click or a resent POST finds the first
+    # ticket instead of opening a second.
+    submission = idempotency.Submission(idempotency.STAFF_FORM, form.draft)
     try:
-        with ExitStack() as open_files:
+        with saving(db.session), ExitStack() as open_files:
             uploads = held.open_all(open_files) + [
                 IncomingFile(upload.filename, upload.stream) for upload in new_files
             ]
-            opened = open_ticket(
-                db.session, form.ticket_request(uploads), settings, acting_staff=signed_in_staff()
+            outcome = idempotency.open_ticket_once(
+                db.session,
+                submission,
+                form.ticket_request(uploads),
+                settings,
+                acting_staff=signed_in_staff(),
             )
+            tid = outcome.ticket.tid
             db.session.commit()
     except OpenTicketError as refused:
         db.session.rollback()
         # Only this try's files: the held ones are still in the draft.
         hold_all(held, new_files, settings)
         return render_new_ticket(form, held, refused.errors), 422
+    except SaveFailed as failure:
+        hold_all(held, new_files, settings)
+        return render_new_ticket(form, held, failure.errors), 503
     held.clear()
     prune_expired(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
-    return redirect(url_for("staff.ticket_created", tid=opened.tid), code=303)
+    if outcome.repeated:
+        flash(ALREADY_SENT, "info")
+    return redirect(url_for("staff.ticket_created", tid=tid), code=303)
 
 
 @staff.get("/tickets/new/fields")
@@ -244,7 +282,8 @@ def hold_all(held: HeldUploads, uploads: list[FileStorage], settings: TicketSett
 def render_new_ticket(
     form: OpenTicketForm, held: HeldUploads, errors: Sequence[FieldError] = ()
 ) -> str:
-    chosen = db.session.get(ClientAccount, int(form.clientid)) if form.clientid.isdigit() else None
+    client_key = row_id(form.clientid)
+    chosen = db.session.get(ClientAccount, client_key) if client_key else None
     matches = find_clients(db.session, form.query) if form.query.strip() else []
     if chosen is not None and chosen not in matches:
         matches.insert(0, chosen)
@@ -282,7 +321,8 @@ def all_departments() -> list[Department]:
 
 
 def ticket_by_tid(tid: str) -> Ticket:
-    found = db.session.scalar(select(Ticket).where(Ticket.tid == tid))
+    # A NUL cannot be in a tid, and PostgreSQL refuses to compare one.
+    found = db.session.scalar(select(Ticket).where(Ticket.tid == tid.replace("\x00", "")))
     if found is None:
         abort(404)
     return found

@@ -31,7 +31,8 @@ def ticket_access(
     session: Session, tid: str | None, access_code: str | None, user: User | None
 ) -> TicketAccess:
     """View, download and close rights: tid and code, plus membership for an account's ticket."""
-    if not tid or not access_code:
+    # A NUL is in no tid, and PostgreSQL refuses even to compare one.
+    if not tid or not access_code or "\x00" in tid:
         return TicketAccess(Decision.NOT_FOUND)
     ticket = session.scalar(select(Ticket).where(Ticket.tid == tid))
     # A wrong tid and a wrong code answer alike, so neither can be probed on its own.

@@ -31,7 +31,15 @@ SPEC_PARAMETERS = {
     "attachments",
     "preventClientClosure",
 }
-TRANSPORT_PARAMETERS = {"identifier", "secret", "username", "password", "accesskey", "responsetype"}
+TRANSPORT_PARAMETERS = {
+    "identifier",
+    "secret",
+    "username",
+    "password",
+    "accesskey",
+    "responsetype",
+    "idempotencykey",
+}
 
 
 @pytest.fixture

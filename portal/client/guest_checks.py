@@ -1,0 +1,87 @@
+"""What keeps robots and floods off the guest form: a honeypot, a minimum time, rate limits."""
+
+import time
+from dataclasses import dataclass
+
+from flask import current_app, request
+from itsdangerous import BadData, URLSafeSerializer
+
+from portal.client.forms import ComposeForm
+from portal.extensions import RateLimit, wait_in_words
+from portal.tickets import FieldError
+
+HONEYPOT_FILLED = (
+    "The form looked like spam because the field marked “leave this field empty” was filled "
+    "in. It is empty now; please send the form again."
+)
+TOO_FAST = (
+    "The form was sent sooner than a person can fill it in, as spam robots do. Please check "
+    "what you typed and send it again."
+)
+TOO_MANY_FROM_ADDRESS = (
+    "Too many tickets have been sent from your network in a short time. Please wait {wait} "
+    "and send the form again; what you typed is kept."
+)
+TOO_MANY_FOR_EMAIL = (
+    "Too many tickets have been sent for this email address in a short time. Please wait "
+    "{wait} and send the form again; what you typed is kept."
+)
+GUEST_TICKETS_PER_IP = RateLimit("RATELIMIT_GUEST_TICKETS_PER_IP")
+GUEST_TICKETS_PER_EMAIL = RateLimit("RATELIMIT_GUEST_TICKETS_PER_EMAIL")
+_SHOWN_SALT = "portal.guest-form-shown"
+
+
+@dataclass(frozen=True)
+class GuestRefusal:
+    errors: list[FieldError]
+    status: int
+
+
+def shown_stamp(draft: str, shown_at: float | None = None) -> str:
+    """A signed note, for a hidden field, of when the form for this draft was shown."""
+    return _serializer().dumps([draft, time.time() if shown_at is None else shown_at])
+
+
+def shown_at(stamp: str, draft: str | None) -> float | None:
+    """When the form was shown, if the stamp is genuine and was made for this draft."""
+    try:
+        stamped_draft, moment = _serializer().loads(stamp)
+    except (BadData, TypeError, ValueError):
+        return None
+    if stamped_draft != draft or not isinstance(moment, int | float):
+        return None
+    return float(moment)
+
+
+def restamp_if_unusable(form: ComposeForm) -> None:
+    """A form shown again keeps its first stamp, so the wait is not started over; a missing or
+    forged one is replaced, so a person can send the form after the minimum time."""
+    if shown_at(form.shown, form.draft) is None:
+        form.shown = shown_stamp(form.draft)
+
+
+def guest_refusal(form: ComposeForm) -> GuestRefusal | None:
+    """Why a guest's submission is refused before it reaches OpenTicket, or None.
+
+    Only submissions that get past the honeypot and the minimum time count towards the limits.
+    """
+    if form.honeypot:
+        return GuestRefusal([FieldError((), HONEYPOT_FILLED)], 422)
+    minimum = float(current_app.config["GUEST_FORM_MIN_SECONDS"])
+    if minimum > 0:
+        moment = shown_at(form.shown, form.draft)
+        if moment is None or time.time() - moment < minimum:
+            return GuestRefusal([FieldError((), TOO_FAST)], 422)
+    address = request.remote_addr or ""
+    if not GUEST_TICKETS_PER_IP.count(address):
+        wait = wait_in_words(GUEST_TICKETS_PER_IP.blocked_for(address))
+        return GuestRefusal([FieldError((), TOO_MANY_FROM_ADDRESS.format(wait=wait))], 429)
+    email = form.email.strip().lower()
+    if not GUEST_TICKETS_PER_EMAIL.count(email):
+        wait = wait_in_words(GUEST_TICKETS_PER_EMAIL.blocked_for(email))
+        return GuestRefusal([FieldError(("email",), TOO_MANY_FOR_EMAIL.format(wait=wait))], 429)
+    return None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_SHOWN_SALT)

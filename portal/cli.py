@@ -1,17 +1,19 @@
 """The `flask --app portal ...` commands: schema, demo data, staff accounts and API credentials."""
 
 import secrets
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from portal import demo_data
+from portal import demo_data, held_uploads
 from portal.api.credentials import create_api_credential
 from portal.extensions import db
 from portal.mail.worker import send_mail_command
 from portal.models import StaffMember
+from portal.tickets import idempotency
 
 
 def register_commands(app: Flask) -> None:
@@ -21,6 +23,7 @@ def register_commands(app: Flask) -> None:
         create_staff,
         create_api_credential_command,
         send_mail_command,
+        prune,
     ):
         app.cli.add_command(command)
 
@@ -77,3 +80,14 @@ def create_api_credential_command(username: str, allowed_ips: str) -> None:
     db.session.commit()
     click.echo(f"identifier: {credential.identifier}")
     click.echo(f"secret: {secret}")
+
+
+@click.command("prune")
+def prune() -> None:
+    """Delete expired submission keys and abandoned held uploads (run daily, e.g. from cron)."""
+    keys = idempotency.delete_expired(db.session)
+    db.session.commit()
+    drafts = held_uploads.prune_expired(
+        Path(current_app.config["HELD_UPLOADS_DIR"]), current_app.config["HELD_UPLOADS_MAX_AGE"]
+    )
+    click.echo(f"Deleted {keys} expired submission keys and {drafts} abandoned held uploads.")

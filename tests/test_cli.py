@@ -1,6 +1,9 @@
 """The flask --app portal commands that operators and the README rely on."""
 
+import os
 import re
+import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,9 +17,11 @@ from portal.models import (
     CustomField,
     Department,
     Domain,
+    IdempotencyKey,
     Service,
     StaffMember,
     User,
+    utcnow,
 )
 
 
@@ -48,6 +53,7 @@ def test_demo_data_is_idempotent_and_prints_how_to_sign_in(cli):
             Contact,
             Service,
             Domain,
+            IdempotencyKey,
             StaffMember,
             CustomField,
         )
@@ -106,3 +112,26 @@ def test_create_api_credential_for_an_unknown_staff_member(cli):
     result = cli.invoke(args=["create-api-credential", "nobody"])
     assert result.exit_code != 0
     assert "No staff member is called 'nobody'" in result.output
+
+
+def test_prune_deletes_expired_keys_and_abandoned_drafts(cli, app, tmp_path):
+    old = IdempotencyKey(
+        scope="client-form", key_sha256="a" * 64, created_at=utcnow() - timedelta(days=2)
+    )
+    fresh = IdempotencyKey(scope="client-form", key_sha256="b" * 64)
+    db.session.add_all([old, fresh])
+    db.session.commit()
+    held = app.config["HELD_UPLOADS_DIR"]
+    abandoned = os.path.join(held, "abandoned-draft")
+    recent = os.path.join(held, "recent-draft")
+    for directory in (abandoned, recent):
+        os.makedirs(directory)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(abandoned, (two_days_ago, two_days_ago))
+
+    result = cli.invoke(args=["prune"])
+
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 expired submission keys and 1 abandoned held uploads." in result.output
+    assert [k.key_sha256 for k in db.session.scalars(select(IdempotencyKey))] == ["b" * 64]
+    assert os.listdir(held) == ["recent-draft"]

@@ -112,7 +112,9 @@ def measure(app, call, count: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenarios", default="api_guest,api_guest_noemail,api_client,form_guest,view")
+    parser.add_argument(
+        "--scenarios", default="api_guest,api_guest_noemail,api_client,form_guest,view"
+    )
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--profile", help="one scenario to run under pyinstrument")
     parser.add_argument("--portal-env", action="append", default=[], metavar="NAME=VALUE")

@@ -131,6 +131,7 @@ def begin_before_a_first_savepoint(connection, name) -> None:
         return
     if dbapi_connection.isolation_level is None:
         return  # autocommit was asked for: nobody would commit what BEGIN opens
-    # A deferred BEGIN, as sqlite3 itself sends: the write lock is taken (waiting busy_timeout)
-    # by the first write, which follows at once.
-    dbapi_connection.execute("BEGIN")
+    # Savepoints are only used around writes; IMMEDIATE takes the write lock now, waiting up to
+    # busy_timeout. A deferred BEGIN would fail at once ("database is locked") if anything read
+    # between it and the first write while another connection committed.
+    dbapi_connection.execute("BEGIN IMMEDIATE")

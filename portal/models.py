@@ -269,7 +269,8 @@ class Ticket(db.Model):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client_account.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
-    name: Mapped[str] = mapped_column(String(200), default="")
+    # A user's or contact's first and last name (100 each) with a space between.
+    name: Mapped[str] = mapped_column(String(201), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     cc: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(String(255))

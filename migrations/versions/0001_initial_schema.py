@@ -171,7 +171,7 @@ def upgrade():
     sa.Column('client_id', sa.Integer(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=201), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('cc', sa.Text(), nullable=False),
     sa.Column('subject', sa.String(length=255), nullable=False),

@@ -18,7 +18,13 @@ from portal.client.acting import acting_account
 from portal.extensions import db
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
-from portal.tickets.access import Decision, account_tickets, ticket_access, ticket_attachment
+from portal.tickets.access import (
+    TICKET_PAGE,
+    Decision,
+    account_tickets,
+    ticket_access,
+    ticket_attachment,
+)
 from portal.tickets.attachments import stored_path
 from portal.tickets.closing import CloseTicketError, close_ticket_as_client
 
@@ -27,7 +33,7 @@ from portal.tickets.closing import CloseTicketError, close_ticket_as_client
 @client.get("/viewticket")
 def view_ticket():
     tid, code = request.args.get("tid"), request.args.get("c")
-    access = ticket_access(db.session, tid, code, signed_in_user())
+    access = ticket_access(db.session, tid, code, signed_in_user(), options=TICKET_PAGE)
     if not access.granted:
         return refused(access.decision)
     return render_ticket(access.ticket)

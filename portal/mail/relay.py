@@ -1,13 +1,18 @@
 """The in-process attempt right after a commit, so that one machine needs no mail worker.
 
 open_ticket() notes the rows it queued in `session.info`; when that session commits, this
-module hands their ids to a short-lived background thread of the current app. The request that
-opened the ticket never waits for the mail server: a slow or dead server costs a thread, not a
-response, and a failure leaves the row pending for `flask send-mail` (or the next commit's
-thread, which also sweeps a batch of due rows). Doors need do nothing beyond committing.
+module hands their ids to a background thread of the current app. The request that opened the
+ticket never waits for the mail server: a slow or dead server holds up that thread, not a
+response, and a failure leaves the row pending for `flask send-mail` (or the relay's periodic
+sweep of due rows). Doors need do nothing beyond committing.
+
+One thread per process, kept while commits keep coming: starting a thread, claiming and
+recording per ticket cost more CPU than composing the ticket. Ids committed while it works
+are taken together in its next claim, so a busy worker pays one claim for several tickets.
 """
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -27,63 +32,93 @@ EXTENSION = "portal_mail"
 
 
 class Relay:
-    """Runs after-commit delivery threads for one app, few at a time."""
+    """Delivers committed rows of one app from a background thread, batching what piles up."""
 
     # After an unreachable server, leave delivery to the worker for this long instead of
-    # starting a thread per ticket that waits out the same timeout.
+    # trying every new ticket against a server that will make each attempt wait out its timeout.
     backoff_seconds = 60.0
+    # Rows an earlier attempt left pending are swept up at most this often, not after every
+    # ticket: each sweep is a write transaction that competes with the tickets being opened.
+    sweep_seconds = 10.0
+    # An idle thread ends after this long; a process that exits waits at most this for it.
+    linger_seconds = 1.0
 
-    def __init__(
-        self, settings: DeliverySettings, *, enabled: bool = True, max_threads: int = 4
-    ) -> None:
+    def __init__(self, settings: DeliverySettings, *, enabled: bool = True) -> None:
         self.settings = settings
         self.enabled = enabled
-        self._slots = threading.BoundedSemaphore(max_threads)
         self._quiet_until = 0.0
-        self._threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._changed = threading.Condition()
+        self._pending: dict[Engine, list[int]] = {}
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self._next_sweep = 0.0
 
     def deliver_soon(self, engine: Engine, ids: Sequence[int]) -> None:
-        """Try these committed rows in a background thread, unless busy or backing off."""
+        """Try these committed rows in the background thread, unless backing off."""
         if not (self.enabled and ids) or time.monotonic() < self._quiet_until:
             return
-        if not self._slots.acquire(blocking=False):
-            return  # enough threads already; the worker or the next commit takes these
-        # Not a daemon: an exiting process lets the attempt finish (bounded by the timeout)
-        # rather than cut it between sending and recording.
-        thread = threading.Thread(
-            target=self._run, args=(engine, list(ids)), name="portal-mail-after-commit"
-        )
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
+        if self._pid != os.getpid():
+            self._reset()  # a forked child has none of its parent's threads
+        with self._changed:
+            self._pending.setdefault(engine, []).extend(ids)
+            if self._thread is None:
+                # Not a daemon: an exiting process lets the attempt finish (bounded by the
+                # timeout) rather than cut it between sending and recording.
+                self._thread = threading.Thread(target=self._run, name="portal-mail-after-commit")
+                self._thread.start()
+            else:
+                self._changed.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the running attempts; True when none is left."""
+        """Wait until everything handed over has been attempted; True when nothing is left."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                running = next(iter(self._threads), None)
-            if running is None:
-                return True
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return False
-            running.join(remaining)
+        with self._changed:
+            while self._pending or self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
 
-    def _run(self, engine: Engine, ids: list[int]) -> None:
-        try:
-            report = deliver_due(engine, self.settings, ids=ids)
-            if not report.unreachable:
-                report = deliver_due(engine, self.settings)
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                if not self._pending:
+                    self._changed.wait(self.linger_seconds)
+                if not self._pending:
+                    self._thread = None
+                    self._changed.notify_all()
+                    return
+                batch, self._pending = self._pending, {}
+                self._busy = True
+            try:
+                for engine, ids in batch.items():
+                    self._deliver(engine, ids)
+            except Exception:
+                log.exception("After-commit mail delivery failed; the worker will retry")
+            finally:
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
+
+    def _deliver(self, engine: Engine, ids: list[int]) -> None:
+        if time.monotonic() < self._quiet_until:
+            return  # backing off: these stay pending for the worker
+        size = self.settings.batch_size
+        for start in range(0, len(ids), size):
+            report = deliver_due(engine, self.settings, ids=ids[start : start + size])
             if report.unreachable:
                 self._quiet_until = time.monotonic() + self.backoff_seconds
-        except Exception:
-            log.exception("After-commit mail delivery failed; the worker will retry")
-        finally:
-            with self._lock:
-                self._threads.discard(threading.current_thread())
-            self._slots.release()
+                return
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_seconds
+            report = deliver_due(engine, self.settings)
+            if report.unreachable:
+                self._quiet_until = time.monotonic() + self.backoff_seconds
 
 
 def register_mail(app: Flask) -> None:

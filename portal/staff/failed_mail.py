@@ -7,6 +7,7 @@ from portal.identity import staff_required
 from portal.mail.outbox import failed_messages, retry_message
 from portal.models import OutboxMessage, OutboxStatus
 from portal.staff import staff
+from portal.tickets.parameters import row_id
 
 
 @staff.get("/mail/failed")
@@ -18,7 +19,8 @@ def failed_mail():
 @staff.post("/mail/<int:message_id>/retry")
 @staff_required
 def retry_failed_mail(message_id: int):
-    message = db.session.get(OutboxMessage, message_id)
+    key = row_id(message_id)
+    message = db.session.get(OutboxMessage, key) if key else None
     if message is None or message.status != OutboxStatus.FAILED:
         abort(404)
     retry_message(message)

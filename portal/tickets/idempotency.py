@@ -59,11 +59,12 @@ def open_ticket_once(
     After losing a race for the key this rolls the session back, which discards nothing of this
     request (the claim is its first write) and lets MariaDB's snapshot see the winner's row.
     """
-    earlier = earlier_submission(session, submission)
+    found = _record(session, submission)
+    earlier = _earlier(found, submission)
     if earlier is not None:
         return earlier
     try:
-        record = _claim(session, submission)
+        record = _claim(session, submission, found)
     except IntegrityError:
         session.rollback()
         earlier = earlier_submission(session, submission)
@@ -78,7 +79,10 @@ def open_ticket_once(
 
 def earlier_submission(session: Session, submission: Submission) -> Outcome | None:
     """The ticket an unexpired earlier request with this key opened, or None."""
-    record = _record(session, submission)
+    return _earlier(_record(session, submission), submission)
+
+
+def _earlier(record: IdempotencyKey | None, submission: Submission) -> Outcome | None:
     if record is None or _expired(record) or record.ticket is None:
         return None
     if record.fingerprint != submission.fingerprint:
@@ -113,8 +117,10 @@ def _record(session: Session, submission: Submission) -> IdempotencyKey | None:
     )
 
 
-def _claim(session: Session, submission: Submission) -> IdempotencyKey:
-    stale = _record(session, submission)
+def _claim(
+    session: Session, submission: Submission, stale: IdempotencyKey | None
+) -> IdempotencyKey:
+    # `stale` is the key's row as just read, if any: reading it again would find the same row.
     if stale is not None:
         # Expired (a live one was returned before): the key may start a new ticket.
         session.delete(stale)

@@ -165,3 +165,23 @@ def test_a_rolled_back_transaction_removes_its_files(guest_request, settings, at
     db.session.rollback()
     assert stored_files(attachments_dir) == []
     assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+@pytest.mark.parametrize("data", ["!!!", "@@@@", "not base64 at all?"])
+def test_attachment_data_that_is_not_base64_is_refused(open_, guest_request, data):
+    import base64
+    import json
+
+    items = [{"name": "empty.txt", "data": data}]
+    encoded = base64.b64encode(json.dumps(items).encode()).decode()
+    assert refusal(open_, guest_request(attachments=encoded)) == errors.ATTACHMENTS_UNDECODABLE
+
+
+def test_base64_with_line_breaks_is_accepted(open_, guest_request):
+    import base64
+    import json
+
+    wrapped = base64.encodebytes(b"x" * 200).decode()  # MIME style, a line break every 76
+    items = [{"name": "wrapped.txt", "data": wrapped}]
+    encoded = base64.b64encode(json.dumps(items).encode()).decode()
+    assert open_(guest_request(attachments=encoded)).ticket.attachments[0].size == 200

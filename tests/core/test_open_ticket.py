@@ -362,3 +362,10 @@ def test_custom_fields_are_stored_for_the_departments_fields(make, open_, guest_
         )
     ).all()
     assert sorted(stored) == sorted([(first.id, "alpha"), (second.id, "🔥")])
+
+
+def test_the_longest_user_name_fits_the_ticket(make, open_, guest_request):
+    account = make.client_account(owner=make.user(first_name="F" * 100, last_name="L" * 100))
+    ticket = open_(guest_request(clientid=account.id)).ticket
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).name == "F" * 100 + " " + "L" * 100

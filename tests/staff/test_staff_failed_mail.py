@@ -46,3 +46,7 @@ def test_only_failed_messages_can_be_sent_again(staff_client):
 def test_clients_and_guests_see_nothing(client):
     assert client.get("/staff/mail/failed").status_code == 302
     assert client.post("/staff/mail/1/retry").status_code == 403
+
+
+def test_an_id_beyond_any_row_is_not_found(staff_client):
+    assert staff_client.post(f"/staff/mail/{2**40}/retry").status_code == 404

@@ -83,10 +83,11 @@ def app(app_config):
     app = create_app(app_config)
     with app.app_context():
         yield app
-        # Email goes out from a background thread after each commit; let it finish first.
+        # The test's own transaction ends first: delivery may be waiting for its write lock.
+        db.session.remove()
+        # Email goes out from a background thread after each commit; let it finish.
         relay = relay_of(app)
         assert relay is None or relay.wait(30), "after-commit email delivery still running"
-        db.session.remove()
         _delete_all_rows()
         db.engine.dispose()
 

@@ -55,7 +55,8 @@ class Relay:
         self._pending: dict[Engine, list[int]] = {}
         self._busy = False
         self._thread: threading.Thread | None = None
-        self._next_sweep = 0.0
+        # Not at the first commit: a fresh process's first tickets go out without waiting on it.
+        self._next_sweep = time.monotonic() + self.sweep_seconds
 
     def deliver_soon(self, engine: Engine, ids: Sequence[int]) -> None:
         """Try these committed rows in the background thread, unless backing off."""

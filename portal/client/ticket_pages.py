@@ -1,20 +1,17 @@
 """Viewing, downloading from and closing a ticket with its tid and access code; My tickets."""
 
-from pathlib import Path
-
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 
 from portal.client import client
 from portal.client.acting import acting_account
+from portal.downloads import attachment_download
 from portal.extensions import db
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
@@ -25,7 +22,6 @@ from portal.tickets.access import (
     ticket_access,
     ticket_attachment,
 )
-from portal.tickets.attachments import stored_path
 from portal.tickets.closing import CloseTicketError, close_ticket_as_client
 
 
@@ -49,19 +45,7 @@ def download_attachment(attachment_id: int):
     attachment = ticket_attachment(access.ticket, attachment_id)
     if attachment is None:
         return not_found()
-    path = stored_path(Path(current_app.config["ATTACHMENTS_DIR"]), attachment.stored_name)
-    if not path.is_file():
-        return not_found()
-    response = send_file(
-        path,
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.original_name,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_download(attachment) or not_found()
 
 
 @client.post("/viewticket/close")

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -23,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.downloads import attachment_download
 from portal.error_pages import SaveFailed, saving
 from portal.extensions import RateLimit, db, longest_wait, wait_in_words
 from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
@@ -46,7 +46,6 @@ from portal.staff.client_search import (
 )
 from portal.staff.forms import OpenTicketForm, form_errors, local_redirect_target
 from portal.tickets import FieldError, IncomingFile, OpenTicketError, TicketSettings, idempotency
-from portal.tickets.attachments import stored_path
 from portal.tickets.parameters import row_id
 
 TICKETS_PER_PAGE = 25
@@ -181,19 +180,7 @@ def attachment(tid: str, attachment_id: int):
     )
     if found is None:
         abort(404)
-    path = stored_path(ticket_settings().attachments_dir, found.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.original_name,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_download(found) or abort(404)
 
 
 @staff.get("/clients/search")

@@ -1,21 +1,8 @@
-"""Friendly pages for the errors a person can meet, instead of a bare status line; failed saves."""
-
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+"""Friendly pages for the errors a person can meet, instead of a bare status line."""
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
-
-from portal.tickets.attachments import discard_pending
-from portal.tickets.errors import FieldError
-
-SAVE_FAILED = "The ticket could not be saved; nothing was stored. Please submit again."
-
-log = logging.getLogger(__name__)
 
 EXPLANATIONS = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -63,34 +50,3 @@ def error_page(error: HTTPException):
     # Keep what the exception says beyond its body, such as Allow on a 405.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return page, error.code, headers
-
-
-class SaveFailed(Exception):
-    """The database or the disk failed while saving; nothing of the attempt was kept."""
-
-    def __init__(self, message: str = SAVE_FAILED):
-        super().__init__(message)
-        self.message = message
-
-    @property
-    def errors(self) -> list[FieldError]:
-        """The failure as a form shows it: above the form, at no field."""
-        return [FieldError((), self.message)]
-
-
-@contextmanager
-def saving(session: Session) -> Iterator[None]:
-    """Turn a database or file-system failure in the block into SaveFailed, with nothing kept."""
-    try:
-        yield
-    except (SQLAlchemyError, OSError) as error:
-        log.exception("Saving failed; the transaction is rolled back")
-        try:
-            session.rollback()
-        except SQLAlchemyError:
-            # A database that went away may refuse the rollback too; the pool replaces it.
-            log.exception("The rollback after a failed save failed too")
-        finally:
-            # Normally the rollback removes the written files; a failed rollback may not.
-            discard_pending(session)
-        raise SaveFailed() from error

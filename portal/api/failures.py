@@ -5,7 +5,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.api import api
 from portal.api.responses import Presenter, ResponseType
-from portal.error_pages import SaveFailed
+from portal.saving import SaveFailed
 from portal.tickets.attachments import format_size
 
 # The request was valid and nothing was kept: a later try of the same request can succeed, which

@@ -11,9 +11,9 @@ from portal.api import api, parameters
 from portal.api.authentication import AccessRefused, Caller, authorised_caller
 from portal.api.failures import save_failed
 from portal.api.responses import Presenter, ResponseType
-from portal.error_pages import SaveFailed, saving
 from portal.extensions import RateLimit, csrf, db, longest_wait
 from portal.models import IdempotencyKey, Ticket
+from portal.saving import SaveFailed, saving
 from portal.tickets import OpenTicketError, TicketSettings, idempotency, open_ticket
 
 EMPTY_ACTION = "Empty action request"

@@ -19,11 +19,11 @@ from portal.client import client
 from portal.client.acting import acting_account, acting_accounts
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
-from portal.error_pages import SaveFailed, saving
 from portal.extensions import db
 from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
 from portal.identity import signed_in_user
 from portal.models import ClientAccount, Department, Priority, User
+from portal.saving import SaveFailed, saving
 from portal.tickets import (
     FieldError,
     IncomingFile,

@@ -23,7 +23,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.downloads import attachment_download
-from portal.error_pages import SaveFailed, saving
 from portal.extensions import RateLimit, db, longest_wait, wait_in_words
 from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
 from portal.identity import signed_in_staff, staff_required
@@ -36,6 +35,7 @@ from portal.models import (
     Ticket,
     TicketStatus,
 )
+from portal.saving import SaveFailed, saving
 from portal.staff import staff
 from portal.staff.client_search import (
     choices_summary,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from portal.error_pages import SAVE_FAILED
 from portal.extensions import db
+from portal.saving import SAVE_FAILED
 from portal.tickets import OpenTicketRequest, attachments, open_ticket
 from tests.security.conftest import answer, attachment_count, files_under, ticket_count
 

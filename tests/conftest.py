@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -81,6 +82,7 @@ def app_config(database_url, tmp_path) -> dict:
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.before_request(_forget_request_state)
     with app.app_context():
         yield app
         # The test's own transaction ends first: delivery may be waiting for its write lock.
@@ -90,6 +92,16 @@ def app(app_config):
         assert relay is None or relay.wait(30), "after-commit email delivery still running"
         _delete_all_rows()
         db.engine.dispose()
+
+
+def _forget_request_state() -> None:
+    """Start each test request as a real one starts: without a cached identity or CSRF token.
+
+    The test's app context outlives its requests, and Flask-Login and Flask-WTF cache in `g`;
+    without this one test client's login or token would carry into the next request.
+    """
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
 
 
 def _delete_all_rows() -> None:

@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -20,22 +19,6 @@ API_URL = "/includes/api.php"
 def app_config(app_config):
     # The guest form's spam checks have tests of their own; here a form is sent at once.
     return {**app_config, "GUEST_FORM_MIN_SECONDS": 0, "RATELIMIT_ENABLED": False}
-
-
-@pytest.fixture
-def app(app):
-    """The test app, each request reading its identity and CSRF token from its own cookies.
-
-    The test's app context outlives requests, so what Flask-Login and Flask-WTF cache in `g`
-    would otherwise carry one test client's identity or token into the next request.
-    """
-    app.before_request(forget_request_state)
-    return app
-
-
-def forget_request_state() -> None:
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Fixtures for the staff area: a signed-in staff member and the records a ticket names."""
 
 import pytest
-from flask import g
 
 from tests.factories import PASSWORD
 
@@ -24,12 +23,3 @@ def staff_client(client, staff_member):
 @pytest.fixture
 def department(make):
     return make.department(name="Support")
-
-
-def forget_cached_identity() -> None:
-    """Drop Flask-Login's per-request identity cache.
-
-    The test app context outlives each test request, so the cache would carry over from one
-    request to the next; a real request starts without it and loads the identity afresh.
-    """
-    g.pop("_login_user", None)

@@ -2,7 +2,6 @@
 
 from portal.extensions import db
 from tests.factories import PASSWORD
-from tests.staff.conftest import forget_cached_identity
 
 
 def sign_in(client, username, password=PASSWORD, **extra):
@@ -48,7 +47,6 @@ def test_an_inactive_staff_member_cannot_sign_in(client, make):
 def test_a_staff_member_deactivated_after_sign_in_is_signed_out(staff_client, staff_member):
     staff_member.active = False
     db.session.commit()
-    forget_cached_identity()
     response = staff_client.get("/staff/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/staff/login")

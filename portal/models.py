@@ -308,10 +308,6 @@ class Ticket(db.Model):
     def is_closed(self) -> bool:
         return self.status == TicketStatus.CLOSED
 
-    @property
-    def requester_name(self) -> str:
-        return self.name
-
 
 class Attachment(db.Model):
     __tablename__ = "attachment"

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.mail import relay_of
 from portal.tickets import TicketSettings
 from tests import factories
+from tests.factories import PASSWORD
 
 # One live server and one Chromium for every directory that has browser tests: Playwright's
 # sync API cannot run two instances in one thread.
@@ -115,6 +116,21 @@ def _delete_all_rows() -> None:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def staff_member(make):
+    return make.staff()
+
+
+@pytest.fixture
+def staff_client(client, staff_member):
+    """The test client, signed in as `staff_member` through the login form."""
+    response = client.post(
+        "/staff/login", data={"username": staff_member.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    return client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import IdempotencyKey, Ticket
 from tests.api.api_calls import API_URL
-from tests.factories import PASSWORD
 
 # A documentation address (RFC 5737) standing in for a visitor other than the test client.
 OTHER_ADDRESS = "198.51.100.7"
@@ -52,20 +51,6 @@ def guest_form(client, department):
         return {**form, **fields}
 
     return fill
-
-
-@pytest.fixture
-def staff_member(make):
-    return make.staff()
-
-
-@pytest.fixture
-def staff_client(client, staff_member):
-    response = client.post(
-        "/staff/login", data={"username": staff_member.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from portal.tickets import (
     idempotency,
 )
 from portal.tickets.access import listed_departments, may_use_department
+from portal.tickets.operations import fields_for
 
 LOGIN_TO_USE = "Log in to contact this department"
 NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
@@ -199,9 +200,7 @@ def ticket_settings() -> TicketSettings:
 
 def client_fields(department: Department | None) -> list:
     """The department's custom fields a client may fill in; admin-only ones stay with staff."""
-    if department is None:
-        return []
-    return [f for f in department.custom_fields if not f.admin_only]
+    return [] if department is None else fields_for(department, staff=False)
 
 
 def department_choices(department: Department | None, user: User | None) -> list[Department]:

@@ -22,7 +22,7 @@ from portal.tickets.access import (
     ticket_access,
     ticket_attachment,
 )
-from portal.tickets.closing import CloseTicketError, close_ticket_as_client
+from portal.tickets.closing import CloseTicketError, client_may_close, close_ticket_as_client
 
 
 @client.get("/viewticket.php")
@@ -87,7 +87,11 @@ def render_ticket(ticket: Ticket, *, close_error: str | None = None, status: int
         for a in ticket.attachments
     ]
     return render_template(
-        "client/view_ticket.html", ticket=ticket, attachment_links=links, close_error=close_error
+        "client/view_ticket.html",
+        ticket=ticket,
+        attachment_links=links,
+        close_error=close_error,
+        may_close=client_may_close(ticket),
     ), status
 
 

@@ -17,6 +17,11 @@ class CloseTicketError(Exception):
         self.message = message
 
 
+def client_may_close(ticket: Ticket) -> bool:
+    """Whether the client area offers Close: the ticket is open and closure is not prevented."""
+    return not ticket.prevent_client_closure and not ticket.is_closed
+
+
 def close_ticket_as_client(session: Session, ticket: Ticket) -> bool:
     """Close a ticket the caller may access; False when it was closed already."""
     if ticket.prevent_client_closure:

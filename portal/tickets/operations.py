@@ -295,9 +295,12 @@ def _custom_field_values(
 ) -> dict[int, str]:
     """The values to store for the department's fields, checked when the request asks for it."""
     kept: dict[int, str] = {}
-    for custom_field in department.custom_fields:
-        if request.check_custom_fields and custom_field.admin_only and not request.admin:
-            continue
+    fields = (
+        fields_for(department, staff=request.admin)
+        if request.check_custom_fields
+        else department.custom_fields
+    )
+    for custom_field in fields:
         value = values.get(custom_field.id, "").strip()
         if custom_field.field_type == CustomFieldType.TICKBOX:
             value = "on" if value.lower() in TRUE_TICKBOX_VALUES else ""
@@ -315,6 +318,11 @@ def _custom_field_values(
         if value or custom_field.id in values:
             kept[custom_field.id] = value
     return kept
+
+
+def fields_for(department: Department, *, staff: bool) -> list[CustomField]:
+    """The department's custom fields a person fills in; admin-only ones are for staff alone."""
+    return [f for f in department.custom_fields if staff or not f.admin_only]
 
 
 def _custom_field_problem(custom_field: CustomField, value: str) -> str | None:

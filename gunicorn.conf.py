@@ -6,6 +6,7 @@ Sync workers handle one request each, so put a buffering reverse proxy (nginx, C
 front: it absorbs slow clients and slow uploads, and the workers only see whole requests.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -22,3 +23,9 @@ max_requests_jitter = 1000
 # "-" is stdout; an empty PORTAL_ACCESS_LOG turns the access log off (the proxy keeps one).
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-") or None
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    # The app's objects (models, compiled templates, routes) live as long as the worker. Frozen
+    # out of the cyclic collector's reach, its full passes stop walking them again and again.
+    gc.freeze()

@@ -2,11 +2,13 @@
 
 Finds where a request's time goes without gunicorn, wrk or the machine's load in the way:
 `python -m bench.profile_requests` prints the CPU ms per ticket of each scenario (threads
-included, so the after-commit delivery counts); `--profile api_guest` runs pyinstrument
+included, so the after-commit delivery counts) next to the ceiling app's counterpart in the
+same process; `--profile api_guest` runs pyinstrument
 (`pip install pyinstrument`, not a dependency of the portal) over one scenario.
 """
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -15,7 +17,7 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import seed
+from bench import ceiling_app, seed
 from bench.run import ticket_fields
 from bench.serving import portal_environment
 
@@ -96,17 +98,58 @@ def scenarios(app, seeded, viewed):
     }
 
 
+def ceiling_scenarios(workdir: Path, seeded) -> dict:
+    """The ceiling app's counterparts, through the same test client, for in-process ratios."""
+    os.environ["CEILING_DATABASE_URI"] = f"sqlite:///{workdir / 'ceiling.sqlite3'}"
+    ceiling_app.create_schema()
+    client = ceiling_app.create_app().test_client()
+    guest = {"deptid": seeded.guest_department, **ticket_fields(name="Gus", email="g@example.com")}
+    opened = []
+
+    def insert():
+        answer = client.post("/ticket", data=guest).get_json()
+        opened.append((answer["tid"], answer["c"]))
+
+    def form():
+        client.get("/submit")
+        response = client.post("/submit", data={**guest, "attachments": []})
+        assert client.get(response.headers["Location"]).status_code == 200
+
+    for _ in range(200):
+        insert()
+    position = iter(range(10**9))
+
+    def view():
+        tid, code = opened[next(position) % 200]
+        assert client.get(f"/ticket?{urlencode({'tid': tid, 'c': code})}").status_code == 200
+
+    return {"insert": insert, "form": form, "view": view}
+
+
+ALTERNATIONS = 5
+# Which ceiling scenario each portal scenario is compared with.
+CEILING_OF = {
+    "api_guest": "insert",
+    "api_guest_noemail": "insert",
+    "api_client": "insert",
+    "form_guest": "form",
+    "view": "view",
+}
+
+
 def measure(app, call, count: int) -> float:
     from portal.mail import relay_of
 
-    relay = relay_of(app)
+    relay = relay_of(app) if app is not None else None
     for _ in range(10):
         call()
-    relay.wait(30)
+    if relay:
+        relay.wait(30)
     started = time.process_time()
     for _ in range(count):
         call()
-    relay.wait(30)
+    if relay:
+        relay.wait(30)
     return 1000 * (time.process_time() - started) / count
 
 
@@ -135,8 +178,19 @@ def main(argv: list[str] | None = None) -> int:
             profiler.stop()
             print(profiler.output_text(unicode=False, color=False, show_all=False))
             return 0
+        ceiling = ceiling_scenarios(Path(directory), seeded)
         for name in args.scenarios.split(","):
-            print(f"{name:20s} {measure(app, calls[name], args.count):6.2f} ms CPU per ticket")
+            # Alternating slices, so that a change in the machine's load touches both alike.
+            portal_ms = ceiling_ms = 0.0
+            for _ in range(ALTERNATIONS):
+                portal_ms += measure(app, calls[name], args.count // ALTERNATIONS)
+                ceiling_ms += measure(None, ceiling[CEILING_OF[name]], args.count // ALTERNATIONS)
+            portal_ms /= ALTERNATIONS
+            ceiling_ms /= ALTERNATIONS
+            print(
+                f"{name:20s} {portal_ms:6.2f} ms CPU per ticket; ceiling {ceiling_ms:5.2f} ms;"
+                f" ratio by CPU {ceiling_ms / portal_ms:.2f}"
+            )
             sys.stdout.flush()
     return 0
 

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from portal import cli, configuration, error_pages, extensions, identity, security
+from portal import cli, configuration, error_pages, extensions, identity, security, sessions
 from portal.api import api
 from portal.client import client
 from portal.health import health
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     configuration.load(app, test_config)
     extensions.register_extensions(app)
+    sessions.register_sessions(app)
     identity.register_identity(app)
     security.register_security(app)
     register_template_filters(app)

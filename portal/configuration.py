@@ -48,7 +48,7 @@ class Defaults:
     API_ALLOW_LEGACY_PASSWORD_AUTH = False
     # Number of reverse proxies whose X-Forwarded-For may be trusted; 0 trusts none.
     PROXY_COUNT = 0
-    # Rate limits (Flask-Limiter). One count per worker with memory://; point
+    # Rate limits (the `limits` library). One count per worker with memory://; point
     # RATELIMIT_STORAGE_URI at Redis (redis://host:6379/0) so that all workers share one.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"

@@ -1,18 +1,20 @@
 """The Flask extensions, created once and bound to the app in register_extensions()."""
 
+import functools
 import hashlib
 import logging
 import math
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from limits import parse_many
+from limits import parse_many, strategies
+from limits.storage import Storage, storage_from_string
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -32,10 +34,32 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
-    login_manager.init_app(app)
-    # Flask-Limiter keeps its storage on the instance, so each app gets its own: two apps in one
-    # process (tests, or two portals) must share a count only through a shared storage URI.
-    app.extensions[RATE_LIMITER] = Limiter(get_remote_address, app=app)
+    # No template reads current_user; its context processor would load the user for every page.
+    login_manager.init_app(app, add_context_processor=False)
+    # Each app gets its own storage: two apps in one process (tests, or two portals) share a
+    # count only through a shared storage URI.
+    app.extensions[RATE_LIMITER] = RateLimiter.from_config(app.config)
+
+
+@dataclass(frozen=True)
+class RateLimiter:
+    """The `limits` library's storage and strategy behind every RateLimit of one app.
+
+    `limits` directly rather than Flask-Limiter: the doors count and refuse in their own words,
+    and Flask-Limiter's hooks ran on every request for limits nobody declared.
+    """
+
+    enabled: bool
+    storage: Storage
+    limiter: strategies.RateLimiter
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "RateLimiter":
+        storage = storage_from_string(
+            config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {})
+        )
+        strategy = strategies.STRATEGIES[config["RATELIMIT_STRATEGY"]]
+        return cls(bool(config["RATELIMIT_ENABLED"]), storage, strategy(storage))
 
 
 RATE_LIMITER = "portal.rate_limiter"
@@ -45,8 +69,7 @@ log = logging.getLogger(__name__)
 class RateLimit:
     """A limit named in the configuration (e.g. "5 per minute; 30 per hour"), counted per identity.
 
-    The doors count what they choose (failures only, for logins) and refuse in their own words,
-    so Flask-Limiter is used for its storage and strategies rather than its route decorators.
+    The doors count what they choose (failures only, for logins) and refuse in their own words.
     """
 
     def __init__(self, setting: str):
@@ -76,7 +99,7 @@ class RateLimit:
             self.setting,
             hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32],
         )
-        items = parse_many(current_app.config[self.setting])
+        items = _parsed_limits(current_app.config[self.setting])
         try:
             return combine([action(limiter.limiter, item, key) for item in items])
         except Exception:
@@ -85,6 +108,12 @@ class RateLimit:
             # The storage is down: let people in rather than refuse everybody.
             log.exception("Rate limit %s could not be checked; allowing the request", self.setting)
             return when_off
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_limits(text: str) -> tuple:
+    # Parsed once per setting's text, not on every request that checks it.
+    return tuple(parse_many(text))
 
 
 def wait_in_words(seconds: int | None) -> str:

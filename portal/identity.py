@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.extensions import db, login_manager
@@ -30,12 +30,22 @@ def load_identity(identity: str) -> User | StaffMember | None:
 
 
 def signed_in_user() -> User | None:
-    return current_user if isinstance(current_user._get_current_object(), User) else None
+    identity = _identity()
+    return identity if isinstance(identity, User) else None
 
 
 def signed_in_staff() -> StaffMember | None:
-    identity = current_user._get_current_object()
+    identity = _identity()
     return identity if isinstance(identity, StaffMember) else None
+
+
+def _identity() -> object | None:
+    # Signing in always puts _user_id in the session (no remember-me cookie is ever issued), so
+    # without it nobody is signed in: skip Flask-Login, whose "strong" session protection hashes
+    # the client's address and user agent on every request it loads a user for.
+    if "_user_id" not in session:
+        return None
+    return current_user._get_current_object()
 
 
 def client_login_required(view: Callable) -> Callable:

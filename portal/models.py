@@ -22,6 +22,11 @@ def utcnow() -> datetime:
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
+def full_name(first_name: str | None, last_name: str | None) -> str:
+    """A person's name as the portal shows it: first and last, either one possibly empty."""
+    return f"{first_name or ''} {last_name or ''}".strip()
+
+
 class TicketStatus(enum.StrEnum):
     OPEN = "Open"
     ANSWERED = "Answered"
@@ -80,7 +85,7 @@ class ClientAccount(db.Model):
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
     @property
     def display_name(self) -> str:
@@ -107,7 +112,7 @@ class User(PasswordMixin, UserMixin, db.Model):
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
     def get_id(self) -> str:
         return f"user:{self.id}"
@@ -143,7 +148,7 @@ class Contact(db.Model):
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
 
 class StaffMember(PasswordMixin, UserMixin, db.Model):
@@ -163,7 +168,7 @@ class StaffMember(PasswordMixin, UserMixin, db.Model):
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.username
+        return full_name(self.first_name, self.last_name) or self.username
 
     @property
     def is_active(self) -> bool:

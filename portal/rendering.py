@@ -1,5 +1,6 @@
 """Ticket messages as safe HTML: one renderer for the view page, the preview and the email."""
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import mistune
@@ -68,7 +69,24 @@ def render_plain(text: str) -> Markup:
     return Markup("<p>") + escape(text or "").replace("\n", Markup("<br>\n")) + Markup("</p>")
 
 
+# A ticket is read far more often than written, and rendering depends on the text alone: recent
+# messages are kept per process. Long ones are left out, so the cache stays a few MB at most.
+CACHED_MESSAGE_MAX_CHARS = 8 * 1024
+
+
 def render_message(text: str, is_markdown: bool) -> Markup:
+    text = text or ""
+    if len(text) <= CACHED_MESSAGE_MAX_CHARS:
+        return _cached_message(text, is_markdown)
+    return _render_message(text, is_markdown)
+
+
+@lru_cache(maxsize=256)
+def _cached_message(text: str, is_markdown: bool) -> Markup:
+    return _render_message(text, is_markdown)
+
+
+def _render_message(text: str, is_markdown: bool) -> Markup:
     return render_markdown(text) if is_markdown else render_plain(text)
 
 

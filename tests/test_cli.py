@@ -104,7 +104,7 @@ def test_create_api_credential_prints_exactly_two_lines(cli, make):
     )
     assert credential.staff.username == "carol"
     assert secret not in credential.secret_sha256
-    assert secret_matches(credential, secret)
+    assert secret_matches(credential.secret_sha256, secret)
     assert len(secret) >= 32  # 256 random bits, URL-safe base64
 
 

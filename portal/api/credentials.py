@@ -30,5 +30,5 @@ def create_api_credential(
     return credential, secret
 
 
-def secret_matches(credential: ApiCredential, secret: str) -> bool:
-    return hmac.compare_digest(credential.secret_sha256, digest(secret))
+def secret_matches(secret_sha256: str, secret: str) -> bool:
+    return hmac.compare_digest(secret_sha256, digest(secret))

@@ -53,25 +53,29 @@ def shown_at(stamp: str, draft: str | None) -> float | None:
     return float(moment)
 
 
-def restamp_if_unusable(form: ComposeForm) -> None:
+def restamp_if_unusable(form: ComposeForm) -> float:
     """A form shown again keeps its first stamp, so the wait is not started over; a missing or
-    forged one is replaced, so a person can send the form after the minimum time."""
-    if shown_at(form.shown, form.draft) is None:
-        form.shown = shown_stamp(form.draft)
+    forged one is replaced, so a person can send the form after the minimum time.
+
+    Returns when the form was shown, as its stamp now says, for guest_refusal().
+    """
+    moment = shown_at(form.shown, form.draft)
+    if moment is None:
+        moment = time.time()
+        form.shown = shown_stamp(form.draft, moment)
+    return moment
 
 
-def guest_refusal(form: ComposeForm) -> GuestRefusal | None:
-    """Why a guest's submission is refused before it reaches OpenTicket, or None.
+def guest_refusal(form: ComposeForm, shown: float) -> GuestRefusal | None:
+    """Why a guest's submission, shown at `shown`, is refused before OpenTicket, or None.
 
     Only submissions that get past the honeypot and the minimum time count towards the limits.
     """
     if form.honeypot:
         return GuestRefusal([FieldError((), HONEYPOT_FILLED)], 422)
     minimum = float(current_app.config["GUEST_FORM_MIN_SECONDS"])
-    if minimum > 0:
-        moment = shown_at(form.shown, form.draft)
-        if moment is None or time.time() - moment < minimum:
-            return GuestRefusal([FieldError((), TOO_FAST)], 422)
+    if minimum > 0 and time.time() - shown < minimum:
+        return GuestRefusal([FieldError((), TOO_FAST)], 422)
     address = request.remote_addr or ""
     if not GUEST_TICKETS_PER_IP.count(address):
         wait = wait_in_words(GUEST_TICKETS_PER_IP.blocked_for(address))

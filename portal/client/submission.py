@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import Row
 from werkzeug.datastructures import FileStorage
 
 from portal.client import client
@@ -22,7 +23,7 @@ from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown
 from portal.extensions import db
 from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
 from portal.identity import signed_in_user
-from portal.models import ClientAccount, Department, Priority, User
+from portal.models import ClientAccount, Priority, User
 from portal.saving import SaveFailed, saving
 from portal.tickets import (
     FieldError,
@@ -31,8 +32,13 @@ from portal.tickets import (
     TicketSettings,
     idempotency,
 )
-from portal.tickets.access import listed_departments, may_use_department
-from portal.tickets.operations import fields_for
+from portal.tickets.access import (
+    FormDepartments,
+    form_departments,
+    listed_departments,
+    may_use_department,
+)
+from portal.tickets.parameters import row_id
 
 LOGIN_TO_USE = "Log in to contact this department"
 NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
@@ -51,8 +57,8 @@ def submit_ticket():
         if len(departments) == 1:
             return redirect(url_for(".submit_ticket", deptid=departments[0].id))
         return render_template("client/choose_department.html", departments=departments)
-    department = db.session.get(Department, deptid)
-    if department is None:
+    offered = form_departments(db.session, row_id(deptid))
+    if (department := offered.chosen) is None:
         abort(404)
     if not may_use_department(department, user):
         flash(f"Please log in to contact {department.name}.", "info")
@@ -64,7 +70,7 @@ def submit_ticket():
         form.shown = shown_stamp(form.draft)
     elif (account := acting_account(user)) is not None:
         form.account_id = account.id
-    return render_compose(form, department, FormErrors(), held_files=[])
+    return render_compose(form, offered, FormErrors(), held_files=[])
 
 
 @client.post("/submitticket.php")
@@ -72,7 +78,8 @@ def submit_ticket():
 def submit_ticket_post():
     user = signed_in_user()
     form = ComposeForm.from_request(request.form)
-    department = db.session.get(Department, form.deptid) if form.deptid else None
+    offered = form_departments(db.session, form.deptid)
+    department = offered.chosen
     account, refusals = requester_account(form, user)
     if department is not None and not may_use_department(department, user):
         refusals.append(FieldError(("deptid",), LOGIN_TO_USE))
@@ -84,12 +91,12 @@ def submit_ticket_post():
     settings = ticket_settings()
 
     if user is None:
-        restamp_if_unusable(form)
+        shown = restamp_if_unusable(form)
     if refusals or form.action != "submit":
         hold_all(held, new_files, settings)
         return render_compose(
             form,
-            department,
+            offered,
             FormErrors.from_field_errors(refusals),
             held.files(),
             show_preview=form.action == "preview",
@@ -97,47 +104,46 @@ def submit_ticket_post():
         )
     # The draft token is the submission key: a double click or a resent POST finds the first
     # ticket. Only this session's drafts are looked up, so nobody reaches another's ticket.
-    submission = idempotency.Submission(idempotency.CLIENT_FORM, form.draft)
-    if (earlier := idempotency.earlier_submission(db.session, submission)) is not None:
-        return show_opened(earlier.ticket.tid, earlier.ticket.access_code, repeated=True)
-    if user is None and (refusal := guest_refusal(form)) is not None:
+    key = idempotency.look_up(
+        db.session, idempotency.Submission(idempotency.CLIENT_FORM, form.draft)
+    )
+    if (earlier := key.earlier) is not None:
+        return show_opened(earlier.tid, earlier.access_code, repeated=True)
+    if user is None and (refusal := guest_refusal(form, shown)) is not None:
         hold_all(held, new_files, settings)
         errors = FormErrors.from_field_errors(refusal.errors)
-        return render_compose(form, department, errors, held.files(), status=refusal.status)
+        return render_compose(form, offered, errors, held.files(), status=refusal.status)
     try:
         with saving(db.session), ExitStack() as open_files:
             uploads = held.open_all(open_files) + [
                 IncomingFile(upload.filename, upload.stream) for upload in new_files
             ]
-            outcome = idempotency.open_ticket_once(
-                db.session, submission, form.open_ticket_request(user, account, uploads), settings
-            )
-            tid, code = outcome.ticket.tid, outcome.ticket.access_code
+            outcome = key.open_ticket(form.open_ticket_request(user, account, uploads), settings)
             db.session.commit()
     except OpenTicketError as refused:
         db.session.rollback()
         hold_all(held, new_files, settings)
         return render_compose(
-            form, department, FormErrors.from_field_errors(refused.errors), held.files(), status=422
+            form, offered, FormErrors.from_field_errors(refused.errors), held.files(), status=422
         )
     except SaveFailed as failure:
         hold_all(held, new_files, settings)
         errors = FormErrors.from_field_errors(failure.errors)
-        return render_compose(form, department, errors, held.files(), status=503)
+        return render_compose(form, offered, errors, held.files(), status=503)
     held.clear()
     prune_expired(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
-    return show_opened(tid, code, repeated=outcome.repeated)
+    return show_opened(outcome.tid, outcome.access_code, repeated=outcome.repeated)
 
 
 @client.get("/submitticket/fields")
 def custom_fields_fragment():
     """The custom fields of one department, for the script that swaps them in."""
-    department = db.session.get(Department, request.args.get("deptid", type=int) or 0)
-    if department is None or not may_use_department(department, signed_in_user()):
+    offered = form_departments(db.session, row_id(request.args.get("deptid", type=int)))
+    if offered.chosen is None or not may_use_department(offered.chosen, signed_in_user()):
         abort(404)
     return render_template(
         "client/_custom_fields.html",
-        fields=client_fields(department),
+        fields=offered.chosen_fields,
         values={},
         errors=FormErrors(),
     )
@@ -198,16 +204,11 @@ def ticket_settings() -> TicketSettings:
     return TicketSettings.from_config(current_app.config)
 
 
-def client_fields(department: Department | None) -> list:
-    """The department's custom fields a client may fill in; admin-only ones stay with staff."""
-    return [] if department is None else fields_for(department, staff=False)
-
-
-def department_choices(department: Department | None, user: User | None) -> list[Department]:
+def department_choices(offered: FormDepartments, user: User | None) -> list[Row]:
     """The departments the form offers, plus a hidden one reached by a direct link."""
-    choices = [d for d in listed_departments(db.session) if may_use_department(d, user)]
-    if department is not None and department not in choices:
-        choices.insert(0, department)
+    choices = [d for d in offered.listed if may_use_department(d, user)]
+    if offered.chosen is not None and offered.chosen not in choices:
+        choices.insert(0, offered.chosen)
     return choices
 
 
@@ -224,7 +225,7 @@ def related_choices(account: ClientAccount | None) -> list[tuple[str, list[tuple
 
 def render_compose(
     form: ComposeForm,
-    department: Department | None,
+    offered: FormDepartments,
     errors: FormErrors,
     held_files: list,
     *,
@@ -238,9 +239,8 @@ def render_compose(
     return render_template(
         "client/compose.html",
         form=form,
-        department=department,
-        departments=department_choices(department, user),
-        fields=client_fields(department),
+        departments=department_choices(offered, user),
+        fields=offered.chosen_fields,
         account=account,
         related_groups=related_choices(account),
         priorities=[p.value for p in Priority],

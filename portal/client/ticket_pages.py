@@ -1,5 +1,7 @@
 """Viewing, downloading from and closing a ticket with its tid and access code; My tickets."""
 
+from urllib.parse import urlencode
+
 from flask import (
     abort,
     flash,
@@ -16,20 +18,24 @@ from portal.extensions import db
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
 from portal.tickets.access import (
-    TICKET_PAGE,
     Decision,
     account_tickets,
     ticket_access,
     ticket_attachment,
 )
-from portal.tickets.closing import CloseTicketError, client_may_close, close_ticket_as_client
+from portal.tickets.closing import (
+    CLIENT_CLOSURE_PREVENTED,
+    CloseTicketError,
+    client_may_close,
+    close_ticket_as_client,
+)
 
 
 @client.get("/viewticket.php")
 @client.get("/viewticket")
 def view_ticket():
     tid, code = request.args.get("tid"), request.args.get("c")
-    access = ticket_access(db.session, tid, code, signed_in_user(), options=TICKET_PAGE)
+    access = ticket_access(db.session, tid, code, signed_in_user(), for_page=True)
     if not access.granted:
         return refused(access.decision)
     return render_ticket(access.ticket)
@@ -46,6 +52,24 @@ def download_attachment(attachment_id: int):
     if attachment is None:
         return not_found()
     return attachment_download(attachment) or not_found()
+
+
+# The view page links here instead of carrying the POST form itself: a form needs a CSRF token,
+# and a token means a session cookie, written on every view of a ticket otherwise.
+@client.get("/viewticket/close")
+def confirm_close_ticket():
+    tid, code = request.args.get("tid"), request.args.get("c")
+    access = ticket_access(db.session, tid, code, signed_in_user())
+    if not access.granted:
+        return refused(access.decision)
+    ticket = access.ticket
+    if ticket.is_closed:
+        return redirect(url_for(".view_ticket", tid=tid, c=code), 303)
+    if not client_may_close(ticket):
+        return render_template(
+            "client/close_ticket.html", ticket=ticket, close_error=CLIENT_CLOSURE_PREVENTED
+        ), 403
+    return render_template("client/close_ticket.html", ticket=ticket)
 
 
 @client.post("/viewticket/close")
@@ -77,21 +101,20 @@ def my_tickets():
 
 
 def render_ticket(ticket: Ticket, *, close_error: str | None = None, status: int = 200):
+    # The links all carry the same query; encoded once, it costs less than url_for's per link.
+    rights = "?" + urlencode({"tid": ticket.tid, "c": ticket.access_code})
     links = [
-        (
-            a,
-            url_for(
-                ".download_attachment", attachment_id=a.id, tid=ticket.tid, c=ticket.access_code
-            ),
-        )
+        (a, url_for(".download_attachment", attachment_id=a.id) + rights)
         for a in ticket.attachments
     ]
+    may_close = client_may_close(ticket)
     return render_template(
         "client/view_ticket.html",
         ticket=ticket,
         attachment_links=links,
         close_error=close_error,
-        may_close=client_may_close(ticket),
+        may_close=may_close,
+        close_url=url_for(".confirm_close_ticket") + rights if may_close else None,
     ), status
 
 

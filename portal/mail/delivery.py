@@ -15,7 +15,7 @@ import socket
 import ssl
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from portal.mail import outbox
+from portal.mail.outbox import CannotCompose, MessageSettings
 from portal.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class DeliverySettings:
     retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 14400, 43200)
     claim_timeout: float = 900
     batch_size: int = 20
+    # For the rows queued without their message, composed at their first delivery.
+    messages: MessageSettings = field(default_factory=MessageSettings)
 
     @classmethod
     def from_config(cls, config: Mapping) -> "DeliverySettings":
@@ -67,6 +71,7 @@ class DeliverySettings:
             retry_delays=_delays(config.get("MAIL_RETRY_DELAYS", cls.retry_delays)),
             claim_timeout=float(config.get("MAIL_CLAIM_TIMEOUT", cls.claim_timeout)),
             batch_size=max(1, int(config.get("MAIL_BATCH_SIZE", cls.batch_size))),
+            messages=MessageSettings.from_config(config),
         )
 
     @property
@@ -96,18 +101,23 @@ def deliver_due(
     engine: Engine,
     settings: DeliverySettings,
     *,
-    ids: Sequence[int] | None = None,
+    ticket_ids: Sequence[int] | None = None,
     limit: int | None = None,
     now: datetime | None = None,
 ) -> DeliveryReport:
-    """Claim due rows (only `ids` when given) and deliver them; each state change is committed.
+    """Claim due rows (only those of `ticket_ids` when given) and deliver them; each state
+    change is committed.
 
     It works in sessions of its own, so nothing a caller has pending is committed with it.
     """
     report = DeliveryReport()
     token = _claim_token()
-    claimed = claim(engine, token, settings, ids=ids, limit=limit or settings.batch_size, now=now)
+    claimed = claim(
+        engine, token, settings, ticket_ids=ticket_ids, limit=limit or settings.batch_size, now=now
+    )
     report.claimed = len(claimed)
+    if any(not message.message for message in claimed):
+        claimed = _composed(engine, claimed, token, settings, report, now)
     if not claimed:
         return report
     # Stop before the claim deadline: past it another worker may take the row and send it too.
@@ -152,6 +162,51 @@ def deliver_due(
     return report
 
 
+def _composed(
+    engine: Engine,
+    claimed: list["ClaimedMessage"],
+    token: str,
+    settings: DeliverySettings,
+    report: DeliveryReport,
+    now: datetime | None,
+) -> list["ClaimedMessage"]:
+    """Compose the claimed rows queued without a message and store them before any is sent."""
+    ready = []
+    with Session(engine) as session:
+        for message in claimed:
+            if message.message:
+                ready.append(message)
+                continue
+            try:
+                composed = outbox.compose(session, message.id, settings.messages)
+            except CannotCompose as error:
+                _record_failure(
+                    session, message, token, str(error), settings, report, now, permanent=True
+                )
+                continue
+            # Stored under the claim: a retry sends these bytes, not a second composition.
+            session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == message.id, OUTBOX.c.claimed_by == token)
+                .values(
+                    sender=composed.sender,
+                    recipients=composed.recipients,
+                    cc=composed.cc,
+                    message=composed.message,
+                )
+            )
+            session.commit()
+            ready.append(
+                replace(
+                    message,
+                    sender=composed.sender,
+                    recipients=tuple(_split(composed.recipients, composed.cc)),
+                    message=composed.message,
+                )
+            )
+    return ready
+
+
 @dataclass(frozen=True)
 class ClaimedMessage:
     id: int
@@ -167,7 +222,7 @@ def claim(
     token: str,
     settings: DeliverySettings,
     *,
-    ids: Sequence[int] | None = None,
+    ticket_ids: Sequence[int] | None = None,
     limit: int = 20,
     now: datetime | None = None,
 ) -> list[ClaimedMessage]:
@@ -175,10 +230,10 @@ def claim(
     now = now or utcnow()
     columns = OUTBOX.c
     due = [columns.status.in_(CLAIMABLE), columns.next_attempt_at <= now]
-    if ids is not None:
-        if not ids:
+    if ticket_ids is not None:
+        if not ticket_ids:
             return []
-        due.append(columns.id.in_(list(ids)))
+        due.append(columns.ticket_id.in_(list(ticket_ids)))
     claim_values = {
         "status": OutboxStatus.SENDING,
         "claimed_by": token,

@@ -1,10 +1,10 @@
 """The in-process attempt right after a commit, so that one machine needs no mail worker.
 
-open_ticket() notes the rows it queued in `session.info`; when that session commits, this
-module hands their ids to a background thread of the current app. The request that opened the
-ticket never waits for the mail server: a slow or dead server holds up that thread, not a
-response, and a failure leaves the row pending for `flask send-mail` (or the relay's periodic
-sweep of due rows). Doors need do nothing beyond committing.
+open_ticket() notes in `session.info` the tickets whose rows it queued; when that session
+commits, this module hands those ticket ids to a background thread of the current app. The
+request that opened the ticket never waits for the mail server: a slow or dead server holds up
+that thread, not a response, and a failure leaves the row pending for `flask send-mail` (or the
+relay's periodic sweep of due rows). Doors need do nothing beyond committing.
 
 One thread per process, kept while commits keep coming: starting a thread, claiming and
 recording per ticket cost more CPU than composing the ticket. Ids committed while it works
@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.mail.delivery import DeliverySettings, deliver_due
-from portal.mail.outbox import QUEUED_KEY
+from portal.mail.outbox import MESSAGES_PER_TICKET, QUEUED_KEY
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,14 @@ class Relay:
         # Not at the first commit: a fresh process's first tickets go out without waiting on it.
         self._next_sweep = time.monotonic() + self.sweep_seconds
 
-    def deliver_soon(self, engine: Engine, ids: Sequence[int]) -> None:
-        """Try these committed rows in the background thread, unless backing off."""
-        if not (self.enabled and ids) or time.monotonic() < self._quiet_until:
+    def deliver_soon(self, engine: Engine, ticket_ids: Sequence[int]) -> None:
+        """Try these committed tickets' rows in the background thread, unless backing off."""
+        if not (self.enabled and ticket_ids) or time.monotonic() < self._quiet_until:
             return
         if self._pid != os.getpid():
             self._reset()  # a forked child has none of its parent's threads
         with self._changed:
-            self._pending.setdefault(engine, []).extend(ids)
+            self._pending.setdefault(engine, []).extend(ticket_ids)
             if self._thread is None:
                 # Not a daemon: an exiting process lets the attempt finish (bounded by the
                 # timeout) rather than cut it between sending and recording.
@@ -97,8 +97,8 @@ class Relay:
                 batch, self._pending = self._pending, {}
                 self._busy = True
             try:
-                for engine, ids in batch.items():
-                    self._deliver(engine, ids)
+                for engine, ticket_ids in batch.items():
+                    self._deliver(engine, ticket_ids)
             except Exception:
                 log.exception("After-commit mail delivery failed; the worker will retry")
             finally:
@@ -106,12 +106,15 @@ class Relay:
                     self._busy = False
                     self._changed.notify_all()
 
-    def _deliver(self, engine: Engine, ids: list[int]) -> None:
+    def _deliver(self, engine: Engine, ticket_ids: list[int]) -> None:
         if time.monotonic() < self._quiet_until:
             return  # backing off: these stay pending for the worker
-        size = self.settings.batch_size
-        for start in range(0, len(ids), size):
-            report = deliver_due(engine, self.settings, ids=ids[start : start + size])
+        size = max(1, self.settings.batch_size // MESSAGES_PER_TICKET)
+        for start in range(0, len(ticket_ids), size):
+            chunk = ticket_ids[start : start + size]
+            report = deliver_due(
+                engine, self.settings, ticket_ids=chunk, limit=len(chunk) * MESSAGES_PER_TICKET
+            )
             if report.unreachable:
                 self._quiet_until = time.monotonic() + self.backoff_seconds
                 return
@@ -147,10 +150,8 @@ def _deliver_committed(session: Session) -> None:
     relay = relay_of(current_app)
     if relay is None:
         return
-    # Rows undone by a rolled-back savepoint are transient again and have no identity.
-    states = (inspect(row) for row in queued)
-    ids = [state.identity[0] for state in states if state.persistent and state.identity]
-    relay.deliver_soon(session.get_bind(), ids)
+    # A ticket undone by a rolled-back savepoint has no rows to claim.
+    relay.deliver_soon(session.get_bind(), queued)
 
 
 @event.listens_for(Session, "after_transaction_end")

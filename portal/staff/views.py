@@ -232,7 +232,7 @@ def new_ticket():
                 settings,
                 acting_staff=signed_in_staff(),
             )
-            tid = outcome.ticket.tid
+            tid = outcome.tid
             db.session.commit()
     except OpenTicketError as refused:
         db.session.rollback()

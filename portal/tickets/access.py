@@ -2,22 +2,26 @@
 
 import enum
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import Row, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.models import (
     AccountMembership,
     Attachment,
     ClientAccount,
+    CustomField,
     CustomFieldValue,
     Department,
     Ticket,
     User,
 )
+
+_DEPARTMENT = Department.__table__
+_CUSTOM_FIELD = CustomField.__table__
 
 
 class Decision(enum.Enum):
@@ -37,15 +41,22 @@ class TicketAccess:
         return self.decision is Decision.GRANTED
 
 
-# What the ticket page shows, in the query that finds the ticket, instead of a lazy load for each
-# relationship as the template reaches it. Joined, not select-in: one statement whether or not
-# the code matches, so a right tid with a wrong code costs what a wrong tid costs.
-TICKET_PAGE = (
-    joinedload(Ticket.department),
-    joinedload(Ticket.service),
-    joinedload(Ticket.domain),
-    joinedload(Ticket.attachments),
-    joinedload(Ticket.custom_field_values).joinedload(CustomFieldValue.field),
+# Built once: a statement object memoises its cache key, so each request only binds the tid.
+_BY_TID = select(Ticket).where(Ticket.tid == bindparam("tid"))
+
+# The ticket page's statement: the department joined, and whether the ticket has attachments or
+# custom field values at all, so that the usual ticket with neither costs no further query and
+# no joined collection (whose row processing dominated the view). One statement whether or not
+# the code matches, so a right tid with a wrong code costs what a wrong tid costs; the rest is
+# loaded only once access is granted.
+_FOR_PAGE = (
+    select(
+        Ticket,
+        exists().where(Attachment.ticket_id == Ticket.id).correlate(Ticket),
+        exists().where(CustomFieldValue.ticket_id == Ticket.id).correlate(Ticket),
+    )
+    .where(Ticket.tid == bindparam("tid"))
+    .options(joinedload(Ticket.department))
 )
 
 
@@ -55,30 +66,62 @@ def ticket_access(
     access_code: str | None,
     user: User | None,
     *,
-    options: Sequence[ORMOption] = (),
+    for_page: bool = False,
 ) -> TicketAccess:
     """View, download and close rights: tid and code, plus membership for an account's ticket.
 
-    `options` (such as TICKET_PAGE) load what the caller will read along with the ticket.
+    With `for_page`, a granted ticket comes with everything the ticket page reads.
     """
     # A NUL is in no tid, and PostgreSQL refuses even to compare one.
     if not tid or not access_code or "\x00" in tid:
         return TicketAccess(Decision.NOT_FOUND)
-    query = select(Ticket).where(Ticket.tid == tid).options(*options)
-    # Joined collections repeat the ticket's row; unique() folds them into one ticket.
-    ticket = session.scalars(query).unique().one_or_none()
+    extras = None
+    if for_page:
+        row = session.execute(_FOR_PAGE, {"tid": tid}).one_or_none()
+        ticket, extras = (row[0], row[1:]) if row is not None else (None, None)
+    else:
+        ticket = session.scalars(_BY_TID, {"tid": tid}).one_or_none()
     # A wrong tid and a wrong code answer alike, so neither can be probed on its own.
     if ticket is None or not secrets.compare_digest(
         ticket.access_code.encode(), access_code.encode()
     ):
         return TicketAccess(Decision.NOT_FOUND)
-    if ticket.client_id is None:
-        return TicketAccess(Decision.GRANTED, ticket)
-    if user is None:
-        return TicketAccess(Decision.LOGIN_REQUIRED)
-    if not is_member(session, user, ticket.client_id):
-        return TicketAccess(Decision.NOT_FOUND)
+    if ticket.client_id is not None:
+        if user is None:
+            return TicketAccess(Decision.LOGIN_REQUIRED)
+        if not is_member(session, user, ticket.client_id):
+            return TicketAccess(Decision.NOT_FOUND)
+    if extras is not None:
+        load_page_extras(session, ticket, *extras)
     return TicketAccess(Decision.GRANTED, ticket)
+
+
+def load_page_extras(
+    session: Session, ticket: Ticket, has_attachments: bool, has_field_values: bool
+) -> None:
+    """Attachments and custom field values, queried only when the ticket has any."""
+    attachments: list[Attachment] = []
+    custom_field_values: list[CustomFieldValue] = []
+    if has_attachments:
+        attachments = list(
+            session.scalars(
+                select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+            )
+        )
+    if has_field_values:
+        custom_field_values = list(
+            session.scalars(
+                select(CustomFieldValue)
+                .where(CustomFieldValue.ticket_id == ticket.id)
+                .options(joinedload(CustomFieldValue.field))
+                .order_by(CustomFieldValue.field_id)
+            )
+        )
+    # As if loaded with the ticket: no lazy load when the template reads them.
+    set_committed_value(ticket, "attachments", attachments)
+    set_committed_value(ticket, "custom_field_values", custom_field_values)
+    # The related service or domain is left to load as the page reads it: by primary key when
+    # set, and without any query when the column is empty, as it is on most tickets.
 
 
 def ticket_attachment(ticket: Ticket, attachment_id: int) -> Attachment | None:
@@ -109,9 +152,71 @@ def accounts_for_user(session: Session, user: User) -> list[ClientAccount]:
     )
 
 
-def may_use_department(department: Department, user: User | None) -> bool:
+def may_use_department(department: Department | Row, user: User | None) -> bool:
     """Hidden departments are reachable by a direct link; clients-only ones need a login."""
     return user is not None or not department.clients_only
+
+
+@dataclass(frozen=True)
+class FormDepartments:
+    """What a compose form offers: the listed departments, and the one asked for if it exists."""
+
+    listed: list[Row]
+    chosen: Row | None
+    field_rows: list[Row] = field(repr=False)
+
+    @cached_property
+    def chosen_fields(self) -> list[CustomField]:
+        """The chosen one's fields as fields_for(staff=False) gives a client, in no session."""
+        return [
+            CustomField(**{name: row._mapping[label] for name, label in _FIELD_LABELS.items()})
+            for row in self.field_rows
+        ]
+
+
+_FIELD_LABELS = {column.name: f"field_{column.name}" for column in _CUSTOM_FIELD.c}
+# One statement for the whole form, built once, of Core rows rather than entities: loading the
+# department, the list and the fields as entities cost three times as much. The fields joined
+# are the chosen department's only.
+_FORM_DEPARTMENTS = (
+    select(
+        _DEPARTMENT.c.id,
+        _DEPARTMENT.c.name,
+        _DEPARTMENT.c.hidden,
+        _DEPARTMENT.c.clients_only,
+        *(column.label(_FIELD_LABELS[column.name]) for column in _CUSTOM_FIELD.c),
+    )
+    .select_from(
+        _DEPARTMENT.outerjoin(
+            _CUSTOM_FIELD,
+            and_(
+                _CUSTOM_FIELD.c.department_id == _DEPARTMENT.c.id,
+                _DEPARTMENT.c.id == bindparam("chosen"),
+                _CUSTOM_FIELD.c.admin_only.is_(False),
+            ),
+        )
+    )
+    .where(or_(_DEPARTMENT.c.hidden.is_(False), _DEPARTMENT.c.id == bindparam("chosen")))
+    .order_by(
+        _DEPARTMENT.c.sort_order,
+        _DEPARTMENT.c.name,
+        _DEPARTMENT.c.id,
+        _CUSTOM_FIELD.c.sort_order,
+        _CUSTOM_FIELD.c.id,
+    )
+)
+
+
+def form_departments(session: Session, chosen_id: int | None) -> FormDepartments:
+    """listed_departments(), the chosen one even when hidden, and its client fields."""
+    departments: dict[int, Row] = {}
+    field_rows = []
+    for row in session.execute(_FORM_DEPARTMENTS, {"chosen": chosen_id}):
+        departments.setdefault(row.id, row)
+        if row.field_id is not None:
+            field_rows.append(row)
+    listed = [row for row in departments.values() if not row.hidden]
+    return FormDepartments(listed, departments.get(chosen_id), field_rows)
 
 
 def listed_departments(session: Session) -> list[Department]:

@@ -4,15 +4,20 @@ A key is claimed by inserting its row before the ticket is opened, in the same t
 unique constraint on (scope, key) settles races: a concurrent request with the same key waits
 for the first to commit and then fails to insert, instead of opening a second ticket. Like
 open_ticket() this flushes and never commits; the door commits the ticket and its key together.
+
+The key's row is read, claimed and tied to its ticket with Core statements built once: the
+unit of work and statement building cost more than the statements themselves.
 """
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from portal.models import IdempotencyKey, StaffMember, Ticket, utcnow
 from portal.tickets.operations import OpenTicketRequest, open_ticket
@@ -22,6 +27,26 @@ KEY_LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 CLIENT_FORM = "client-form"
 STAFF_FORM = "staff-form"
+_KEYS = IdempotencyKey.__table__
+_TICKETS = Ticket.__table__
+# The ticket's number and code come along, so that a form shows a repeat without another query.
+_BY_KEY = (
+    select(
+        _KEYS.c.id,
+        _KEYS.c.ticket_id,
+        _KEYS.c.fingerprint,
+        _KEYS.c.created_at,
+        _TICKETS.c.tid,
+        _TICKETS.c.access_code,
+    )
+    .select_from(_KEYS.outerjoin(_TICKETS, _TICKETS.c.id == _KEYS.c.ticket_id))
+    .where(_KEYS.c.scope == bindparam("scope"), _KEYS.c.key_sha256 == bindparam("digest"))
+)
+_CLAIM = insert(_KEYS)
+_TIE_TO_TICKET = (
+    update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(ticket_id=bindparam("opened"))
+)
+_DELETE = delete(_KEYS).where(_KEYS.c.id == bindparam("key_id"))
 
 
 class KeyReused(Exception):
@@ -41,9 +66,22 @@ class Submission:
 class Outcome:
     """The ticket of a submission, and whether an earlier request with its key opened it."""
 
-    ticket: Ticket
-    record: IdempotencyKey
+    ticket_id: int
+    tid: str
+    access_code: str
     repeated: bool
+    # The forms need only the tid and code; the rows are loaded for a caller that asks.
+    _load_ticket: Callable[[], Ticket] = field(repr=False, compare=False)
+    _load_record: Callable[[], IdempotencyKey] = field(repr=False, compare=False)
+
+    @cached_property
+    def ticket(self) -> Ticket:
+        return self._load_ticket()
+
+    @cached_property
+    def record(self) -> IdempotencyKey:
+        """The key's row, in the session: changes to it are saved with the ticket."""
+        return self._load_record()
 
 
 def open_ticket_once(
@@ -54,40 +92,96 @@ def open_ticket_once(
     *,
     acting_staff: StaffMember | None = None,
 ) -> Outcome:
-    """Open a ticket unless the key already opened one; raises OpenTicketError or KeyReused.
-
-    After losing a race for the key this rolls the session back, which discards nothing of this
-    request (the claim is its first write) and lets MariaDB's snapshot see the winner's row.
-    """
-    found = _record(session, submission)
-    earlier = _earlier(found, submission)
-    if earlier is not None:
-        return earlier
-    try:
-        record = _claim(session, submission, found)
-    except IntegrityError:
-        session.rollback()
-        earlier = earlier_submission(session, submission)
-        if earlier is None:
-            raise
-        return earlier
-    opened = open_ticket(session, request, settings, acting_staff=acting_staff)
-    record.ticket = opened.ticket
-    session.flush()
-    return Outcome(opened.ticket, record, repeated=False)
+    """Open a ticket unless the key already opened one; raises OpenTicketError or KeyReused."""
+    found = look_up(session, submission)
+    if found.earlier is not None:
+        return found.earlier
+    return found.open_ticket(request, settings, acting_staff=acting_staff)
 
 
-def earlier_submission(session: Session, submission: Submission) -> Outcome | None:
-    """The ticket an unexpired earlier request with this key opened, or None."""
-    return _earlier(_record(session, submission), submission)
+def look_up(session: Session, submission: Submission) -> "KeyLookup":
+    """Read the key once: a door may show an earlier ticket before it checks anything else."""
+    digest = key_digest(submission.key)
+    row = session.execute(_BY_KEY, {"scope": submission.scope, "digest": digest}).first()
+    return KeyLookup(session, submission, digest, row)
 
 
-def _earlier(record: IdempotencyKey | None, submission: Submission) -> Outcome | None:
-    if record is None or _expired(record) or record.ticket is None:
-        return None
-    if record.fingerprint != submission.fingerprint:
-        raise KeyReused(submission.key)
-    return Outcome(record.ticket, record, repeated=True)
+class KeyLookup:
+    """A submission key as read: the ticket an earlier request opened with it, or none yet."""
+
+    def __init__(self, session: Session, submission: Submission, digest: str, row: Row | None):
+        self.session = session
+        self.submission = submission
+        self.digest = digest
+        self.row = row
+        # Raises KeyReused for a live key that came with other parameters.
+        self.earlier = _earlier(session, submission, row)
+
+    def open_ticket(
+        self,
+        request: OpenTicketRequest,
+        settings: TicketSettings,
+        *,
+        acting_staff: StaffMember | None = None,
+    ) -> Outcome:
+        """Claim the key and open its ticket, or find the one a concurrent request opened.
+
+        After losing a race for the key this rolls the session back, which discards nothing of
+        this request (the claim is its first write) and lets MariaDB's snapshot see the winner's
+        row.
+        """
+        if self.earlier is not None:
+            return self.earlier
+        try:
+            key_id = self._claim()
+        except IntegrityError:
+            self.session.rollback()
+            earlier = look_up(self.session, self.submission).earlier
+            if earlier is None:
+                raise
+            return earlier
+        opened = open_ticket(self.session, request, settings, acting_staff=acting_staff)
+        self.session.execute(_TIE_TO_TICKET, {"key_id": key_id, "opened": opened.id})
+        return Outcome(
+            opened.id,
+            opened.tid,
+            opened.c,
+            False,
+            lambda: opened.ticket,
+            lambda: self._claimed_record(key_id, opened.id),
+        )
+
+    def _claim(self) -> int:
+        if self.row is not None:
+            # Expired or without its ticket (a live one is returned before): start it anew.
+            self.session.execute(_DELETE, {"key_id": self.row.id})
+        inserted = self.session.execute(
+            _CLAIM,
+            {
+                "scope": self.submission.scope,
+                "key_sha256": self.digest,
+                "fingerprint": self.submission.fingerprint,
+                "created_at": utcnow(),
+            },
+        )
+        return inserted.inserted_primary_key[0]
+
+    def _claimed_record(self, key_id: int, ticket_id: int) -> IdempotencyKey:
+        # The row as just written, made persistent without reading it back; created_at is left
+        # unloaded, since a database may have stored it at a coarser precision.
+        record = IdempotencyKey(
+            id=key_id,
+            scope=self.submission.scope,
+            key_sha256=self.digest,
+            fingerprint=self.submission.fingerprint,
+            ticket_id=ticket_id,
+            response_status=None,
+            response_content_type=None,
+            response_body=None,
+        )
+        make_transient_to_detached(record)
+        self.session.add(record)
+        return record
 
 
 def remember_response(record: IdempotencyKey, status: int, content_type: str, body: str) -> None:
@@ -108,32 +202,20 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _record(session: Session, submission: Submission) -> IdempotencyKey | None:
-    return session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.scope == submission.scope,
-            IdempotencyKey.key_sha256 == key_digest(submission.key),
-        )
+def _earlier(session: Session, submission: Submission, row: Row | None) -> Outcome | None:
+    if row is None or row.tid is None or _expired(row.created_at):
+        return None
+    if row.fingerprint != submission.fingerprint:
+        raise KeyReused(submission.key)
+    return Outcome(
+        row.ticket_id,
+        row.tid,
+        row.access_code,
+        True,
+        lambda: session.get(Ticket, row.ticket_id),
+        lambda: session.get(IdempotencyKey, row.id),
     )
 
 
-def _claim(
-    session: Session, submission: Submission, stale: IdempotencyKey | None
-) -> IdempotencyKey:
-    # `stale` is the key's row as just read, if any: reading it again would find the same row.
-    if stale is not None:
-        # Expired (a live one was returned before): the key may start a new ticket.
-        session.delete(stale)
-        session.flush()
-    record = IdempotencyKey(
-        scope=submission.scope,
-        key_sha256=key_digest(submission.key),
-        fingerprint=submission.fingerprint,
-    )
-    session.add(record)
-    session.flush()
-    return record
-
-
-def _expired(record: IdempotencyKey) -> bool:
-    return record.created_at < utcnow() - KEY_LIFETIME
+def _expired(created_at: datetime) -> bool:
+    return created_at < utcnow() - KEY_LIFETIME

@@ -1,5 +1,8 @@
 """Viewing, downloading from and closing tickets; My tickets."""
 
+import re
+from html import unescape
+
 import pytest
 
 from portal.extensions import db
@@ -25,6 +28,42 @@ def test_a_guest_ticket_opens_with_tid_and_code(client, make, open_ticket_now):
     assert f"View Ticket #{ticket.tid}" in page.text
     assert "Printer on fire" in page.text and "Sales" in page.text
     assert "<strong>really</strong>" in page.text
+
+
+def test_the_page_shows_attachments_custom_fields_and_the_service(
+    client, make, open_ticket_now, log_in
+):
+    account = make.client_account()
+    department = make.department()
+    budget = make.custom_field(department, name="Budget")
+    secret = make.custom_field(department, name="Internal rating", admin_only=True)
+    service = make.service(account, product_name="Web Hosting", domain="shop.example.com")
+    ticket = open_ticket_now(
+        department,
+        account=account,
+        serviceid=service.id,
+        customfields={budget.id: "500 EUR", secret.id: "difficult"},
+        files=[("report.txt", b"the report")],
+    )
+    log_in(account.owner)
+    # The request must load everything itself, not find it in the test's session.
+    db.session.expunge_all()
+
+    page = client.get(view_url(ticket)).text
+
+    assert "Budget" in page and "500 EUR" in page
+    assert "Internal rating" not in page and "difficult" not in page
+    assert "Web Hosting" in page and "shop.example.com" in page
+    assert "report.txt" in page and "/viewticket/attachment/" in page
+
+
+def test_a_view_starts_no_session(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+
+    response = client.get(view_url(ticket))
+
+    assert response.status_code == 200 and "Close ticket" in response.text
+    assert "Set-Cookie" not in response.headers
 
 
 def test_the_whmcs_path_answers_too(client, make, open_ticket_now):
@@ -122,9 +161,18 @@ def test_a_download_needs_the_right_code_and_its_own_ticket(client, make, open_t
     assert wrong_code.status_code == other_ticket.status_code == 404
 
 
+def close_link(page: str) -> str:
+    return unescape(re.search(r'<a [^>]*href="([^"]*)"[^>]*>Close ticket</a>', page).group(1))
+
+
 def test_closing_a_ticket(client, make, open_ticket_now):
     ticket = open_ticket_now(make.department())
-    assert "Close ticket" in client.get(view_url(ticket)).text
+
+    confirm = client.get(close_link(client.get(view_url(ticket)).text))
+    assert confirm.status_code == 200
+    assert '<button type="submit">Close ticket</button>' in confirm.text
+    db.session.refresh(ticket)
+    assert ticket.status == TicketStatus.OPEN  # showing the form changes nothing
 
     response = client.post("/viewticket/close", data={"tid": ticket.tid, "c": ticket.access_code})
 
@@ -133,6 +181,8 @@ def test_closing_a_ticket(client, make, open_ticket_now):
     assert ticket.status == TicketStatus.CLOSED
     page = client.get(view_url(ticket)).text
     assert "This ticket is closed." in page and "Close ticket" not in page
+    again = client.get(f"/viewticket/close?tid={ticket.tid}&c={ticket.access_code}")
+    assert again.status_code == 303 and again.location == view_url(ticket)
 
 
 def test_a_ticket_that_prevents_closure_has_no_button_and_refuses_a_forged_post(
@@ -141,13 +191,29 @@ def test_a_ticket_that_prevents_closure_has_no_button_and_refuses_a_forged_post(
     ticket = open_ticket_now(make.department(prevent_client_closure=True))
 
     page = client.get(view_url(ticket)).text
+    form = client.get(f"/viewticket/close?tid={ticket.tid}&c={ticket.access_code}")
     forged = client.post("/viewticket/close", data={"tid": ticket.tid, "c": ticket.access_code})
 
     assert "Close ticket" not in page
-    assert forged.status_code == 403
+    assert form.status_code == forged.status_code == 403
+    assert CLIENT_CLOSURE_PREVENTED in form.text and "<form" not in form.text.split("<main")[1]
     assert CLIENT_CLOSURE_PREVENTED in forged.text
     db.session.refresh(ticket)
     assert ticket.status == TicketStatus.OPEN
+
+
+def test_the_close_form_has_the_rights_of_the_view(client, make, open_ticket_now):
+    guest_ticket = open_ticket_now(make.department())
+    account_ticket = open_ticket_now(make.department(), account=make.client_account())
+
+    wrong_code = client.get(f"/viewticket/close?tid={guest_ticket.tid}&c=WRONG123")
+    no_login = client.get(
+        f"/viewticket/close?tid={account_ticket.tid}&c={account_ticket.access_code}"
+    )
+
+    assert wrong_code.status_code == 404
+    assert "The requested ticket could not be found." in wrong_code.text
+    assert no_login.status_code == 302 and no_login.location.startswith("/login?next=")
 
 
 def test_closing_with_a_wrong_code_is_not_found(client, make, open_ticket_now):

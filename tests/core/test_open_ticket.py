@@ -335,7 +335,7 @@ def test_a_failure_after_validation_leaves_no_row_and_no_file(
     def broken_numbering(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(operations, "_number", broken_numbering)
+    monkeypatch.setattr(operations, "_insert_numbered", broken_numbering)
     with pytest.raises(RuntimeError):
         operations.open_ticket(
             db.session,

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.mail import outbox
 from portal.models import CustomFieldType, OutboxMessage, Ticket
 from portal.tickets import IncomingFile, OpenTicketRequest, open_ticket
 from portal.tickets.attachments import refusal, safe_name
@@ -110,9 +112,14 @@ def payload_ticket(department: CarrierDepartment, settings, payload: str, *, mar
 
 
 def email_html_parts(ticket: Ticket) -> list[str]:
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))
+    """The HTML of the ticket's queued messages, composed as their delivery composes them."""
+    ids = db.session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.ticket_id == ticket.id)
+    ).all()
+    settings = outbox.MessageSettings.from_config(current_app.config)
     parts = []
-    for row in rows:
-        message = email.message_from_string(row.message, policy=email.policy.default)
+    for message_id in ids:
+        text = outbox.compose(db.session, message_id, settings).message
+        message = email.message_from_string(text, policy=email.policy.default)
         parts.append(message.get_body(("html",)).get_content())
     return parts

@@ -1,6 +1,6 @@
 """Ticket email through a transactional outbox: queued with the ticket, delivered after it.
 
-- outbox: composes the messages and adds them to the ticket's session (open_ticket calls it).
+- outbox: queues the messages in the ticket's transaction (open_ticket calls it); composes them.
 - delivery: claims due rows, sends them over SMTP or writes .eml files, retries, gives up.
 - relay: the in-process attempt right after the commit (register_mail(app)).
 - worker: the `send-mail` command.

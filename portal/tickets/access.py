@@ -19,6 +19,7 @@ from portal.models import (
     Ticket,
     User,
 )
+from portal.tickets.departments import fields_filled_in
 
 _DEPARTMENT = Department.__table__
 _CUSTOM_FIELD = CustomField.__table__
@@ -167,11 +168,12 @@ class FormDepartments:
 
     @cached_property
     def chosen_fields(self) -> list[CustomField]:
-        """The chosen one's fields as fields_for(staff=False) gives a client, in no session."""
-        return [
+        """The chosen one's fields that a client fills in, as objects in no session."""
+        fields = [
             CustomField(**{name: row._mapping[label] for name, label in _FIELD_LABELS.items()})
             for row in self.field_rows
         ]
+        return fields_filled_in(fields, staff=False)
 
 
 _FIELD_LABELS = {column.name: f"field_{column.name}" for column in _CUSTOM_FIELD.c}
@@ -192,7 +194,6 @@ _FORM_DEPARTMENTS = (
             and_(
                 _CUSTOM_FIELD.c.department_id == _DEPARTMENT.c.id,
                 _DEPARTMENT.c.id == bindparam("chosen"),
-                _CUSTOM_FIELD.c.admin_only.is_(False),
             ),
         )
     )

@@ -1,6 +1,8 @@
 """A department's rules for opening a ticket, read in one statement for each ticket."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -60,6 +62,14 @@ class DepartmentRules:
     no_autoresponder: bool
     prevent_client_closure: bool
     custom_fields: tuple[FieldRules, ...]
+
+
+Field = TypeVar("Field", CustomField, FieldRules)
+
+
+def fields_filled_in(fields: Iterable[Field], *, staff: bool) -> list[Field]:
+    """The custom fields a person fills in; admin-only ones are for staff alone."""
+    return [f for f in fields if staff or not f.admin_only]
 
 
 def department_rules(session: Session, department_id: int) -> DepartmentRules | None:

@@ -30,7 +30,12 @@ from portal.models import (
 )
 from portal.tickets import attachments, errors, numbers, parameters, requesters
 from portal.tickets.attachments import FileTooLarge, IncomingFile, StoredFile
-from portal.tickets.departments import DepartmentRules, FieldRules, department_rules
+from portal.tickets.departments import (
+    DepartmentRules,
+    FieldRules,
+    department_rules,
+    fields_filled_in,
+)
 from portal.tickets.errors import FieldError, OpenTicketError
 from portal.tickets.settings import TicketSettings
 
@@ -352,8 +357,8 @@ def _custom_field_values(
 def fields_for(
     department: Department | DepartmentRules, *, staff: bool
 ) -> list[CustomField | FieldRules]:
-    """The department's custom fields a person fills in; admin-only ones are for staff alone."""
-    return [f for f in department.custom_fields if staff or not f.admin_only]
+    """The department's custom fields a person fills in."""
+    return fields_filled_in(department.custom_fields, staff=staff)
 
 
 def _custom_field_problem(custom_field: CustomField | FieldRules, value: str) -> str | None:

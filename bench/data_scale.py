@@ -129,6 +129,8 @@ class Instance:
             self.environment["PORTAL_SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
         )
         queries = {
+            # Only after three drawn numbers were taken; the insert itself finds a taken number
+            # through the same unique index (ON CONFLICT (tid) DO NOTHING).
             "free-number check": ("SELECT tid FROM ticket WHERE tid IN (?, ?)", ("A", "B")),
             "view by tid": ("SELECT * FROM ticket WHERE tid = ?", ("A",)),
             "client's tickets": (

@@ -264,7 +264,8 @@ def report(machine: dict, results: dict, settings: dict) -> str:
     lines = [
         f"{machine['date']}, commit {machine['commit']}, {machine['cpu']}, "
         f"Python {machine['python']}",
-        f"gunicorn 2 sync workers per app; wrk {settings['connections']} connections; "
+        f"gunicorn {settings.get('workers', 2)} sync workers per app; "
+        f"wrk {settings['connections']} connections; "
         f"{settings['rounds']} rounds x {settings['duration']} s per app and scenario",
         "",
         "| scenario | app | per s | p50 ms | p99 ms | proved | refused | rows added "
@@ -314,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app")
     parser.add_argument("--workdir", type=Path, help="default: a new directory under /tmp")
     parser.add_argument(
         "--portal-env",
@@ -343,9 +345,15 @@ def main(argv: list[str] | None = None) -> int:
     ceiling_app.create_schema()
     viewed_ceiling = seed.ceiling_tickets(ceiling_db, VIEWED_TICKETS)
 
-    portal = Server("portal", "portal:create_app()", portal_env, log_path=workdir / "portal.log")
+    portal = Server(
+        "portal", "portal:create_app()", portal_env, args.workers, log_path=workdir / "portal.log"
+    )
     ceiling = Server(
-        "ceiling", "bench.ceiling_app:create_app()", ceiling_env, log_path=workdir / "ceiling.log"
+        "ceiling",
+        "bench.ceiling_app:create_app()",
+        ceiling_env,
+        args.workers,
+        log_path=workdir / "ceiling.log",
     )
     databases = {"portal": portal_db, "ceiling": ceiling_db}
     results: dict[str, dict] = {}
@@ -399,7 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         portal.stop()
         ceiling.stop()
 
-    settings = {"rounds": args.rounds, "duration": args.duration, "connections": args.connections}
+    settings = {
+        "rounds": args.rounds,
+        "duration": args.duration,
+        "connections": args.connections,
+        "workers": args.workers,
+    }
     machine = describe_machine()
     table = report(machine, results, settings)
     print()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -186,16 +186,16 @@ def _composed(
                 continue
             # Stored under the claim: a retry sends these bytes, not a second composition.
             session.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.id == message.id, OUTBOX.c.claimed_by == token)
-                .values(
-                    sender=composed.sender,
-                    recipients=composed.recipients,
-                    cc=composed.cc,
-                    message=composed.message,
-                )
+                _STORE_COMPOSED,
+                {
+                    "message_id": message.id,
+                    "token": token,
+                    "sender": composed.sender,
+                    "recipients": composed.recipients,
+                    "cc": composed.cc,
+                    "message": composed.message,
+                },
             )
-            session.commit()
             ready.append(
                 replace(
                     message,
@@ -204,7 +204,21 @@ def _composed(
                     message=composed.message,
                 )
             )
+        # One commit for the batch, before anything is sent.
+        session.commit()
     return ready
+
+
+_STORE_COMPOSED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("message_id"), OUTBOX.c.claimed_by == bindparam("token"))
+    .values(
+        sender=bindparam("sender"),
+        recipients=bindparam("recipients"),
+        cc=bindparam("cc"),
+        message=bindparam("message"),
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -162,11 +162,9 @@ def queue_ticket_opened(
 
 def compose(session: Session, message_id: int, settings: MessageSettings) -> Composed:
     """Write the queued row's message from its ticket as it is now; raises CannotCompose."""
-    row = session.get(
-        OutboxMessage,
-        message_id,
-        options=[joinedload(OutboxMessage.ticket).joinedload(Ticket.department)],
-    )
+    # Plain gets: a batch's second message of a ticket and its department come from the
+    # session's identity map, where a joined load would build and run a new query each time.
+    row = session.get(OutboxMessage, message_id)
     if row is None or row.ticket is None:
         raise CannotCompose("its ticket no longer exists")
     ticket = row.ticket

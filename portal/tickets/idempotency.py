@@ -3,7 +3,7 @@
 A key is claimed by inserting its row before the ticket is opened, in the same transaction, so a
 unique constraint on (scope, key) settles races: a concurrent request with the same key waits
 for the first to commit and then fails to insert, instead of opening a second ticket. Like
-open_ticket() this flushes and never commits; the door commits the ticket and its key together.
+open_ticket() this writes and never commits; the door commits the ticket and its key together.
 
 The key's row is read, claimed and tied to its ticket with Core statements built once: the
 unit of work and statement building cost more than the statements themselves.

@@ -1,4 +1,4 @@
-"""open_ticket(): WHMCS's OpenTicket in plain Python; it flushes, the caller commits."""
+"""open_ticket(): WHMCS's OpenTicket in plain Python; it writes, the caller commits."""
 
 import functools
 import re

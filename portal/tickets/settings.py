@@ -13,10 +13,6 @@ class TicketSettings:
     max_attachment_bytes: int
     timezone: ZoneInfo
     attachments_dir: Path
-    # For the ticket-opened email: links back to the portal, and the From of departments
-    # without an address.
-    base_url: str = "http://127.0.0.1:5000"
-    mail_default_sender: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping) -> "TicketSettings":
@@ -31,6 +27,4 @@ class TicketSettings:
             max_attachment_bytes=int(config["ATTACHMENT_MAX_BYTES"]),
             timezone=ZoneInfo(config["TIMEZONE"]),
             attachments_dir=Path(config["ATTACHMENTS_DIR"]),
-            base_url=config.get("BASE_URL", cls.base_url),
-            mail_default_sender=config.get("MAIL_DEFAULT_SENDER", ""),
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import ceiling_app, seed
-from bench.run import ticket_fields
+from bench.run import api_fields, ticket_fields
 from bench.serving import portal_environment
 
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
@@ -47,18 +47,7 @@ def build(workdir: Path, extra: dict[str, str]):
 
 def scenarios(app, seeded, viewed):
     client = app.test_client()
-    credentials = {
-        "action": "OpenTicket",
-        "identifier": seeded.identifier,
-        "secret": seeded.secret,
-        "responsetype": "json",
-    }
-    guest = ticket_fields(name="Gus Guest", email="gus@example.com")
-    client_fields = ticket_fields(
-        clientid=str(seeded.client),
-        serviceid=str(seeded.service),
-        customfields=seed.custom_fields_parameter({seeded.custom_field: "web1.example.com"}),
-    )
+    credentials, guest, client_fields = api_fields(seeded)
 
     def api(department, fields):
         body = urlencode({**credentials, "deptid": department, **fields})

@@ -99,7 +99,8 @@ def ticket_fields(**extra) -> dict[str, str]:
     return {"subject": "Website shows error 500", "message": MESSAGE, "priority": "Medium", **extra}
 
 
-def scenarios(seeded: seed.Seeded, viewed_portal: list, viewed_ceiling: list) -> list[Scenario]:
+def api_fields(seeded: seed.Seeded) -> tuple[dict, dict, dict]:
+    """The API's credentials, a guest's ticket and a client's ticket (service, custom field)."""
     credentials = {
         "action": "OpenTicket",
         "identifier": seeded.identifier,
@@ -112,6 +113,11 @@ def scenarios(seeded: seed.Seeded, viewed_portal: list, viewed_ceiling: list) ->
         serviceid=str(seeded.service),
         customfields=seed.custom_fields_parameter({seeded.custom_field: "web1.example.com"}),
     )
+    return credentials, guest, client
+
+
+def scenarios(seeded: seed.Seeded, viewed_portal: list, viewed_ceiling: list) -> list[Scenario]:
+    credentials, guest, client = api_fields(seeded)
     success = '"result":"success"'
 
     def api(department: int, fields: dict) -> Target:

@@ -85,8 +85,7 @@ def open_ticket_action(caller: Caller, presenter: Presenter) -> Response:
         return presenter.error(refused.message)
     except SaveFailed as failure:
         return save_failed(presenter, failure)
-    # WHMCS sends the id as a string (see the spec's example response); typed clients expect that.
-    return presenter.success({"id": str(opened.id), "tid": opened.tid, "c": opened.c})
+    return opened_answer(presenter, opened.id, opened.tid, opened.c)
 
 
 def open_ticket_once_action(caller: Caller, presenter: Presenter, key: str) -> Response:
@@ -112,7 +111,7 @@ def open_ticket_once_action(caller: Caller, presenter: Presenter, key: str) -> R
             )
             if outcome.repeated:
                 return replay(outcome.record)
-            response = opened_answer(presenter, outcome)
+            response = opened_answer(presenter, outcome.ticket_id, outcome.tid, outcome.access_code)
             idempotency.remember_response(
                 outcome.record,
                 response.status_code,
@@ -143,11 +142,9 @@ def caller_scope(caller: Caller) -> str:
     return f"api-legacy-login:{caller.staff_id}"
 
 
-def opened_answer(presenter: Presenter, outcome: idempotency.Outcome) -> Response:
+def opened_answer(presenter: Presenter, ticket_id: int, tid: str, code: str) -> Response:
     # WHMCS sends the id as a string (see the spec's example response); typed clients expect that.
-    return presenter.success(
-        {"id": str(outcome.ticket_id), "tid": outcome.tid, "c": outcome.access_code}
-    )
+    return presenter.success({"id": str(ticket_id), "tid": tid, "c": code})
 
 
 def replay(record: IdempotencyKey) -> Response:

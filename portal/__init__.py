@@ -2,7 +2,16 @@
 
 from flask import Flask
 
-from portal import cli, configuration, error_pages, extensions, identity, security, sessions
+from portal import (
+    cli,
+    configuration,
+    error_pages,
+    extensions,
+    identity,
+    security,
+    sessions,
+    site_links,
+)
 from portal.api import api
 from portal.client import client
 from portal.health import health
@@ -24,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     identity.register_identity(app)
     security.register_security(app)
     register_template_filters(app)
+    site_links.register_site_links(app)
     register_mail(app)
     register_blueprints(app)
     error_pages.register_error_pages(app)

@@ -260,7 +260,23 @@ class Domain(db.Model):
         return self.name
 
 
-class Ticket(db.Model):
+class TicketState:
+    """What a ticket's editor and status mean; shared by the model and the page's read model."""
+
+    __slots__ = ()
+    editor: str
+    status: str
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.editor == Editor.MARKDOWN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+
+class Ticket(TicketState, db.Model):
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_client_created", "client_id", "created_at"),
@@ -304,14 +320,6 @@ class Ticket(db.Model):
     custom_field_values: Mapped[list["CustomFieldValue"]] = relationship(
         back_populates="ticket", order_by="CustomFieldValue.field_id"
     )
-
-    @property
-    def is_markdown(self) -> bool:
-        return self.editor == Editor.MARKDOWN
-
-    @property
-    def is_closed(self) -> bool:
-        return self.status == TicketStatus.CLOSED
 
 
 class Attachment(db.Model):

@@ -19,9 +19,11 @@ from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
 from portal.tickets.access import (
     Decision,
+    TicketPage,
     account_tickets,
     ticket_access,
     ticket_attachment,
+    ticket_page_access,
 )
 from portal.tickets.closing import (
     CLIENT_CLOSURE_PREVENTED,
@@ -35,7 +37,7 @@ from portal.tickets.closing import (
 @client.get("/viewticket")
 def view_ticket():
     tid, code = request.args.get("tid"), request.args.get("c")
-    access = ticket_access(db.session, tid, code, signed_in_user(), for_page=True)
+    access = ticket_page_access(db.session, tid, code, signed_in_user())
     if not access.granted:
         return refused(access.decision)
     return render_ticket(access.ticket)
@@ -100,7 +102,9 @@ def my_tickets():
     return render_template("client/my_tickets.html", account=account, tickets=tickets)
 
 
-def render_ticket(ticket: Ticket, *, close_error: str | None = None, status: int = 200):
+def render_ticket(
+    ticket: Ticket | TicketPage, *, close_error: str | None = None, status: int = 200
+):
     # The links all carry the same query; encoded once, it costs less than url_for's per link.
     rights = "?" + urlencode({"tid": ticket.tid, "c": ticket.access_code})
     links = [

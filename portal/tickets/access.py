@@ -3,11 +3,11 @@
 import enum
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from sqlalchemy import Row, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.models import (
     AccountMembership,
@@ -16,7 +16,10 @@ from portal.models import (
     CustomField,
     CustomFieldValue,
     Department,
+    Domain,
+    Service,
     Ticket,
+    TicketState,
     User,
 )
 from portal.tickets.departments import fields_filled_in
@@ -35,7 +38,8 @@ class Decision(enum.Enum):
 @dataclass(frozen=True)
 class TicketAccess:
     decision: Decision
-    ticket: Ticket | None = None
+    # A Ticket from `ticket_access`, a TicketPage from `ticket_page_access`; None unless granted.
+    ticket: "Ticket | TicketPage | None" = None
 
     @property
     def granted(self) -> bool:
@@ -45,84 +49,141 @@ class TicketAccess:
 # Built once: a statement object memoises its cache key, so each request only binds the tid.
 _BY_TID = select(Ticket).where(Ticket.tid == bindparam("tid"))
 
-# The ticket page's statement: the department joined, and whether the ticket has attachments or
-# custom field values at all, so that the usual ticket with neither costs no further query and
-# no joined collection (whose row processing dominated the view). One statement whether or not
-# the code matches, so a right tid with a wrong code costs what a wrong tid costs; the rest is
-# loaded only once access is granted.
+
+def ticket_access(
+    session: Session, tid: str | None, access_code: str | None, user: User | None
+) -> TicketAccess:
+    """Download and close rights: tid and code, plus membership for an account's ticket."""
+    if not _may_name_a_ticket(tid, access_code):
+        return TicketAccess(Decision.NOT_FOUND)
+    ticket = session.scalars(_BY_TID, {"tid": tid}).one_or_none()
+    decision = _decide(session, ticket, access_code, user)
+    return TicketAccess(decision, ticket if decision is Decision.GRANTED else None)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage(TicketState):
+    """A ticket as its page shows it: read as plain rows, tied to no session, changed by nothing."""
+
+    id: int
+    tid: str
+    access_code: str
+    client_id: int | None
+    subject: str
+    name: str
+    message: str
+    status: str
+    priority: str
+    editor: str
+    created_at: datetime
+    last_reply_at: datetime
+    prevent_client_closure: bool
+    department: Department
+    service: Service | None
+    domain: Domain | None
+    attachments: list[Attachment]
+    custom_field_values: list[CustomFieldValue]
+
+
+_TICKET = Ticket.__table__
+_SERVICE = Service.__table__
+_DOMAIN = Domain.__table__
+_PAGE_COLUMNS = [
+    name
+    for name in TicketPage.__dataclass_fields__
+    if name not in {"department", "service", "domain", "attachments", "custom_field_values"}
+]
+# The page in one statement of plain columns: building a Ticket entity with its department
+# joined cost as much as the rest of the request. Whether the ticket has attachments or custom
+# field values at all comes along, so the usual ticket with neither costs no further query. One
+# statement whether or not the code matches, so a right tid with a wrong code costs what a wrong
+# tid costs.
 _FOR_PAGE = (
     select(
-        Ticket,
-        exists().where(Attachment.ticket_id == Ticket.id).correlate(Ticket),
-        exists().where(CustomFieldValue.ticket_id == Ticket.id).correlate(Ticket),
+        *(_TICKET.c[name] for name in _PAGE_COLUMNS),
+        _DEPARTMENT.c.name.label("department_name"),
+        _SERVICE.c.product_name.label("service_product"),
+        _SERVICE.c.domain.label("service_domain"),
+        _DOMAIN.c.name.label("domain_name"),
+        exists().where(Attachment.ticket_id == _TICKET.c.id).label("has_attachments"),
+        exists().where(CustomFieldValue.ticket_id == _TICKET.c.id).label("has_field_values"),
     )
-    .where(Ticket.tid == bindparam("tid"))
-    .options(joinedload(Ticket.department))
+    .select_from(
+        _TICKET.join(_DEPARTMENT, _DEPARTMENT.c.id == _TICKET.c.department_id)
+        .outerjoin(_SERVICE, _SERVICE.c.id == _TICKET.c.service_id)
+        .outerjoin(_DOMAIN, _DOMAIN.c.id == _TICKET.c.domain_id)
+    )
+    .where(_TICKET.c.tid == bindparam("tid"))
 )
 
 
-def ticket_access(
-    session: Session,
-    tid: str | None,
-    access_code: str | None,
-    user: User | None,
-    *,
-    for_page: bool = False,
+def ticket_page_access(
+    session: Session, tid: str | None, access_code: str | None, user: User | None
 ) -> TicketAccess:
-    """View, download and close rights: tid and code, plus membership for an account's ticket.
-
-    With `for_page`, a granted ticket comes with everything the ticket page reads.
-    """
-    # A NUL is in no tid, and PostgreSQL refuses even to compare one.
-    if not tid or not access_code or "\x00" in tid:
+    """View rights, as `ticket_access`, with a granted ticket as a `TicketPage`."""
+    if not _may_name_a_ticket(tid, access_code):
         return TicketAccess(Decision.NOT_FOUND)
-    extras = None
-    if for_page:
-        row = session.execute(_FOR_PAGE, {"tid": tid}).one_or_none()
-        ticket, extras = (row[0], row[1:]) if row is not None else (None, None)
-    else:
-        ticket = session.scalars(_BY_TID, {"tid": tid}).one_or_none()
-    # A wrong tid and a wrong code answer alike, so neither can be probed on its own.
-    if ticket is None or not secrets.compare_digest(
-        ticket.access_code.encode(), access_code.encode()
-    ):
-        return TicketAccess(Decision.NOT_FOUND)
-    if ticket.client_id is not None:
-        if user is None:
-            return TicketAccess(Decision.LOGIN_REQUIRED)
-        if not is_member(session, user, ticket.client_id):
-            return TicketAccess(Decision.NOT_FOUND)
-    if extras is not None:
-        load_page_extras(session, ticket, *extras)
-    return TicketAccess(Decision.GRANTED, ticket)
+    row = session.execute(_FOR_PAGE, {"tid": tid}).one_or_none()
+    decision = _decide(session, row, access_code, user)
+    if decision is not Decision.GRANTED:
+        return TicketAccess(decision)
+    return TicketAccess(decision, _page(session, row))
 
 
-def load_page_extras(
-    session: Session, ticket: Ticket, has_attachments: bool, has_field_values: bool
-) -> None:
-    """Attachments and custom field values, queried only when the ticket has any."""
+def _page(session: Session, row: Row) -> TicketPage:
+    values = row._mapping
+    service = domain = None
+    # Unsaved objects only for their label: the page needs nothing else of them.
+    if row.service_product is not None:
+        service = Service(product_name=row.service_product, domain=row.service_domain)
+    if row.domain_name is not None:
+        domain = Domain(name=row.domain_name)
     attachments: list[Attachment] = []
     custom_field_values: list[CustomFieldValue] = []
-    if has_attachments:
+    if row.has_attachments:
         attachments = list(
             session.scalars(
-                select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+                select(Attachment).where(Attachment.ticket_id == row.id).order_by(Attachment.id)
             )
         )
-    if has_field_values:
+    if row.has_field_values:
         custom_field_values = list(
             session.scalars(
                 select(CustomFieldValue)
-                .where(CustomFieldValue.ticket_id == ticket.id)
+                .where(CustomFieldValue.ticket_id == row.id)
                 .options(joinedload(CustomFieldValue.field))
                 .order_by(CustomFieldValue.field_id)
             )
         )
-    # As if loaded with the ticket: no lazy load when the template reads them.
-    set_committed_value(ticket, "attachments", attachments)
-    set_committed_value(ticket, "custom_field_values", custom_field_values)
-    # The related service or domain is left to load as the page reads it: by primary key when
-    # set, and without any query when the column is empty, as it is on most tickets.
+    return TicketPage(
+        **{name: values[name] for name in _PAGE_COLUMNS},
+        department=Department(name=row.department_name),
+        service=service,
+        domain=domain,
+        attachments=attachments,
+        custom_field_values=custom_field_values,
+    )
+
+
+def _may_name_a_ticket(tid: str | None, access_code: str | None) -> bool:
+    # A NUL is in no tid, and PostgreSQL refuses even to compare one.
+    return bool(tid) and bool(access_code) and "\x00" not in tid
+
+
+def _decide(
+    session: Session, ticket: Ticket | Row | None, access_code: str, user: User | None
+) -> Decision:
+    # A wrong tid and a wrong code answer alike, so neither can be probed on its own.
+    if ticket is None or not secrets.compare_digest(
+        ticket.access_code.encode(), access_code.encode()
+    ):
+        return Decision.NOT_FOUND
+    if ticket.client_id is not None:
+        if user is None:
+            return Decision.LOGIN_REQUIRED
+        if not is_member(session, user, ticket.client_id):
+            return Decision.NOT_FOUND
+    return Decision.GRANTED
 
 
 def ticket_attachment(ticket: Ticket, attachment_id: int) -> Attachment | None:

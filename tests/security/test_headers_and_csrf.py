@@ -3,11 +3,13 @@
 import re
 
 import pytest
+from flask import Response
 from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
 from portal.models import Ticket, TicketStatus
+from portal.security import add_security_headers
 from portal.tickets import OpenTicketRequest, open_ticket
 from tests.factories import PASSWORD
 from tests.security.conftest import API_URL
@@ -81,6 +83,15 @@ def test_every_kind_of_response_has_the_security_headers(
     assert responses["too large"].status_code == responses["api too large"].status_code == 413
     for where, response in responses.items():
         assert_security_headers(response, where)
+
+
+def test_a_header_the_view_set_itself_is_kept_and_not_repeated():
+    response = Response("x", headers={"x-frame-options": "SAMEORIGIN"})
+
+    add_security_headers(response)
+
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize(

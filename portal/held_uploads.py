@@ -1,10 +1,13 @@
 """Files chosen on a form that came back with errors, kept server-side so nobody re-uploads them.
 
-Each compose form carries a draft token; the token is recorded in the signed session cookie, so
-one browser can never reach another's held files. Held files live under instance/held-uploads/
+Each compose form carries a draft token, signed with a key kept in the session cookie, so one
+browser can never reach another's held files. Held files live under instance/held-uploads/
 and are removed when the ticket is opened or after HELD_UPLOADS_MAX_AGE seconds.
 """
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 import shutil
@@ -19,9 +22,9 @@ from werkzeug.datastructures import FileStorage
 from portal.tickets import IncomingFile, TicketSettings, attachment_problem
 from portal.tickets.attachments import CHUNK, safe_name
 
-_DRAFT_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
-_SESSION_KEY = "held_upload_drafts"
-_MAX_DRAFTS_PER_SESSION = 20
+_NONCE_CHARS = 16
+_DRAFT_TOKEN = re.compile(r"[A-Za-z0-9_-]{38}")
+_SESSION_KEY = "draft_key"
 _SEPARATOR = "__"
 
 
@@ -34,19 +37,27 @@ class HeldFile:
 
 
 def new_draft_token(session: MutableMapping) -> str:
-    """A token for a freshly shown form, remembered in the user's session."""
-    token = secrets.token_urlsafe(16)
-    drafts = [*session.get(_SESSION_KEY, [])[-(_MAX_DRAFTS_PER_SESSION - 1) :], token]
-    session[_SESSION_KEY] = drafts
-    return token
+    """A token for a freshly shown form: a nonce signed with this session's draft key."""
+    # A signed token rather than a list of issued tokens in the cookie: showing a form then
+    # changes the session only the first time, and the cookie stays small.
+    key = session.get(_SESSION_KEY)
+    if key is None:
+        key = session[_SESSION_KEY] = secrets.token_urlsafe(16)
+    nonce = secrets.token_urlsafe(12)
+    return nonce + _signature(key, nonce)
 
 
 def owns_draft(session: MutableMapping, token: str | None) -> bool:
-    return (
-        bool(token)
-        and bool(_DRAFT_TOKEN.fullmatch(token))
-        and token in session.get(_SESSION_KEY, [])
-    )
+    key = session.get(_SESSION_KEY)
+    if not key or not token or not _DRAFT_TOKEN.fullmatch(token):
+        return False
+    nonce, signature = token[:_NONCE_CHARS], token[_NONCE_CHARS:]
+    return hmac.compare_digest(signature, _signature(key, nonce))
+
+
+def _signature(key: str, nonce: str) -> str:
+    digest = hmac.new(key.encode(), nonce.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 class HeldUploads:

@@ -58,7 +58,7 @@ def uploads(files: MultiDict[str, FileStorage]) -> list[IncomingFile]:
 
 
 def open_ticket_request(
-    form: MultiDict[str, str], files: MultiDict[str, FileStorage]
+    form: Mapping[str, str], files: MultiDict[str, FileStorage]
 ) -> OpenTicketRequest:
     """OpenTicket's parameters from the form, as strings for the core to read as WHMCS does."""
     return OpenTicketRequest(
@@ -84,7 +84,7 @@ def open_ticket_request(
     )
 
 
-def idempotency_key(headers: Mapping[str, str], form: MultiDict[str, str]) -> str | None:
+def idempotency_key(headers: Mapping[str, str], form: Mapping[str, str]) -> str | None:
     """The Idempotency-Key header, else the idempotencykey field; None when neither is set."""
     return headers.get(IDEMPOTENCY_HEADER) or form.get(IDEMPOTENCY_FIELD) or None
 

@@ -43,11 +43,13 @@ def api_php() -> Response:
     """Check who is calling, then run the action they asked for."""
     # A base64 `attachments` field in a multipart body may be as large as the body itself.
     request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
-    form = request.form
-    action = parameters.action_name(form.get("action"))
-    presenter = Presenter(ResponseType.requested(form.get("responsetype")), action)
+    # Each field's first value, as MultiDict.get gives it, in a plain dict: MultiDict.get raises
+    # and catches an exception for every absent field, and a call leaves most of them out.
+    fields = request.form.to_dict()
+    action = parameters.action_name(fields.get("action"))
+    presenter = Presenter(ResponseType.requested(fields.get("responsetype")), action)
     address = request.remote_addr or ""
-    identifier = form.get("identifier") or form.get("username") or ""
+    identifier = fields.get("identifier") or fields.get("username") or ""
     # Checked before the secret, so that guessing on gains nothing once the limit is reached.
     wait = longest_wait((FAILURES_PER_IP, address), (FAILURES_PER_IDENTIFIER, identifier))
     if wait is not None:
@@ -55,7 +57,7 @@ def api_php() -> Response:
         response.headers["Retry-After"] = str(wait)
         return response
     try:
-        caller = authorised_caller(form, request.remote_addr, current_app.config)
+        caller = authorised_caller(fields, request.remote_addr, current_app.config)
     except AccessRefused as refused:
         FAILURES_PER_IP.count(address)
         FAILURES_PER_IDENTIFIER.count(identifier)
@@ -65,15 +67,15 @@ def api_php() -> Response:
     run = ACTIONS.get(action)
     if run is None:
         return presenter.error(COMMAND_NOT_FOUND, 400)
-    return run(caller, presenter)
+    return run(caller, presenter, fields)
 
 
-def open_ticket_action(caller: Caller, presenter: Presenter) -> Response:
+def open_ticket_action(caller: Caller, presenter: Presenter, fields: dict[str, str]) -> Response:
     """OpenTicket: the core decides; the caller's staff member opens it when admin is set."""
-    key = parameters.idempotency_key(request.headers, request.form)
+    key = parameters.idempotency_key(request.headers, fields)
     if key is not None:
-        return open_ticket_once_action(caller, presenter, key)
-    ticket_request = parameters.open_ticket_request(request.form, request.files)
+        return open_ticket_once_action(caller, presenter, fields, key)
+    ticket_request = parameters.open_ticket_request(fields, request.files)
     settings = TicketSettings.from_config(current_app.config)
     try:
         with saving(db.session):
@@ -88,7 +90,9 @@ def open_ticket_action(caller: Caller, presenter: Presenter) -> Response:
     return opened_answer(presenter, opened.id, opened.tid, opened.c)
 
 
-def open_ticket_once_action(caller: Caller, presenter: Presenter, key: str) -> Response:
+def open_ticket_once_action(
+    caller: Caller, presenter: Presenter, fields: dict[str, str], key: str
+) -> Response:
     """OpenTicket with an Idempotency-Key: a repeat gets the first answer and opens nothing.
 
     Only an answer that opened a ticket is kept; a refused request leaves the key unused.
@@ -98,7 +102,7 @@ def open_ticket_once_action(caller: Caller, presenter: Presenter, key: str) -> R
     submission = idempotency.Submission(
         caller_scope(caller), key, parameters.fingerprint(request.form, request.files)
     )
-    ticket_request = parameters.open_ticket_request(request.form, request.files)
+    ticket_request = parameters.open_ticket_request(fields, request.files)
     settings = TicketSettings.from_config(current_app.config)
     try:
         with saving(db.session):
@@ -156,7 +160,7 @@ def replay(record: IdempotencyKey) -> Response:
     return response
 
 
-ACTIONS: dict[str, Callable[[Caller, Presenter], Response]] = {
+ACTIONS: dict[str, Callable[[Caller, Presenter, dict[str, str]], Response]] = {
     "openticket": open_ticket_action,
 }
 

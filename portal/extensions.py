@@ -14,7 +14,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from limits import parse_many, strategies
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -55,11 +55,38 @@ class RateLimiter:
 
     @classmethod
     def from_config(cls, config: Mapping) -> "RateLimiter":
-        storage = storage_from_string(
-            config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {})
-        )
+        uri = config["RATELIMIT_STORAGE_URI"]
+        options = config.get("RATELIMIT_STORAGE_OPTIONS", {})
+        if uri.startswith("memory://"):
+            storage = SweptMemoryStorage(uri, **options)
+        else:
+            storage = storage_from_string(uri, **options)
         strategy = strategies.STRATEGIES[config["RATELIMIT_STRATEGY"]]
         return cls(bool(config["RATELIMIT_ENABLED"]), storage, strategy(storage))
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """`limits`' memory storage, sweeping expired entries while counting instead of in a thread.
+
+    MemoryStorage starts a new threading.Timer whenever its last one has ended: under load a
+    process started up to a hundred threads a second, at about 0.45 ms of CPU each here.
+    Counting stays MemoryStorage's own; it checks expiry when it reads, so sweeping less often
+    only frees memory later.
+    """
+
+    SWEEP_INTERVAL = 1.0
+
+    def __init__(self, uri: str | None = None, **options) -> None:
+        super().__init__(uri, **options)
+        self._next_sweep = 0.0
+
+    # Overrides MemoryStorage's private __schedule_expiry, which its counting methods call;
+    # tests/abuse/test_rate_limits.py fails if a new version of limits stops calling it.
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_INTERVAL
+            self._MemoryStorage__expire_events()
 
 
 RATE_LIMITER = "portal.rate_limiter"

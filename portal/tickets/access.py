@@ -97,7 +97,8 @@ _PAGE_COLUMNS = [
 # joined cost as much as the rest of the request. Whether the ticket has attachments or custom
 # field values at all comes along, so the usual ticket with neither costs no further query. One
 # statement whether or not the code matches, so a right tid with a wrong code costs what a wrong
-# tid costs.
+# tid costs. Run on the session's connection: Session.execute adds ORM dispatch (about 15 us
+# here) that a statement of plain columns does not need.
 _FOR_PAGE = (
     select(
         *(_TICKET.c[name] for name in _PAGE_COLUMNS),
@@ -123,7 +124,7 @@ def ticket_page_access(
     """View rights, as `ticket_access`, with a granted ticket as a `TicketPage`."""
     if not _may_name_a_ticket(tid, access_code):
         return TicketAccess(Decision.NOT_FOUND)
-    row = session.execute(_FOR_PAGE, {"tid": tid}).one_or_none()
+    row = session.connection().execute(_FOR_PAGE, {"tid": tid}).one_or_none()
     decision = _decide(session, row, access_code, user)
     if decision is not Decision.GRANTED:
         return TicketAccess(decision)
@@ -273,7 +274,7 @@ def form_departments(session: Session, chosen_id: int | None) -> FormDepartments
     """listed_departments(), the chosen one even when hidden, and its client fields."""
     departments: dict[int, Row] = {}
     field_rows = []
-    for row in session.execute(_FORM_DEPARTMENTS, {"chosen": chosen_id}):
+    for row in session.connection().execute(_FORM_DEPARTMENTS, {"chosen": chosen_id}):
         departments.setdefault(row.id, row)
         if row.field_id is not None:
             field_rows.append(row)

@@ -5,8 +5,9 @@ unique constraint on (scope, key) settles races: a concurrent request with the s
 for the first to commit and then fails to insert, instead of opening a second ticket. Like
 open_ticket() this writes and never commits; the door commits the ticket and its key together.
 
-The key's row is read, claimed and tied to its ticket with Core statements built once: the
-unit of work and statement building cost more than the statements themselves.
+The key's row is read, claimed and tied to its ticket with Core statements built once, on the
+session's connection: the unit of work, statement building and the session's own execute cost
+more than the statements themselves.
 """
 
 import hashlib
@@ -102,7 +103,9 @@ def open_ticket_once(
 def look_up(session: Session, submission: Submission) -> "KeyLookup":
     """Read the key once: a door may show an earlier ticket before it checks anything else."""
     digest = key_digest(submission.key)
-    row = session.execute(_BY_KEY, {"scope": submission.scope, "digest": digest}).first()
+    row = (
+        session.connection().execute(_BY_KEY, {"scope": submission.scope, "digest": digest}).first()
+    )
     return KeyLookup(session, submission, digest, row)
 
 
@@ -141,7 +144,7 @@ class KeyLookup:
                 raise
             return earlier
         opened = open_ticket(self.session, request, settings, acting_staff=acting_staff)
-        self.session.execute(_TIE_TO_TICKET, {"key_id": key_id, "opened": opened.id})
+        self.session.connection().execute(_TIE_TO_TICKET, {"key_id": key_id, "opened": opened.id})
         return Outcome(
             opened.id,
             opened.tid,
@@ -154,8 +157,8 @@ class KeyLookup:
     def _claim(self) -> int:
         if self.row is not None:
             # Expired or without its ticket (a live one is returned before): start it anew.
-            self.session.execute(_DELETE, {"key_id": self.row.id})
-        inserted = self.session.execute(
+            self.session.connection().execute(_DELETE, {"key_id": self.row.id})
+        inserted = self.session.connection().execute(
             _CLAIM,
             {
                 "scope": self.submission.scope,

@@ -57,6 +57,21 @@ def test_the_page_shows_attachments_custom_fields_and_the_service(
     assert "report.txt" in page and "/viewticket/attachment/" in page
 
 
+def test_the_page_shows_the_related_domain_and_none_without_one(
+    client, make, open_ticket_now, log_in
+):
+    account = make.client_account()
+    department = make.department()
+    domain = make.domain(account, name="example.org")
+    with_domain = open_ticket_now(department, account=account, domainid=domain.id)
+    without = open_ticket_now(department, account=account)
+    log_in(account.owner)
+    db.session.expunge_all()
+
+    assert "<dd>example.org</dd>" in client.get(view_url(with_domain)).text
+    assert "<dd>None</dd>" in client.get(view_url(without)).text
+
+
 def test_a_view_starts_no_session(client, make, open_ticket_now):
     ticket = open_ticket_now(make.department())
 

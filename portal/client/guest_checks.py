@@ -1,5 +1,6 @@
 """What keeps robots and floods off the guest form: a honeypot, a minimum time, rate limits."""
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -88,4 +89,10 @@ def guest_refusal(form: ComposeForm, shown: float) -> GuestRefusal | None:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_SHOWN_SALT)
+    return _serializer_for(current_app.secret_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
+    # Built once per key: every guest form is stamped on GET and checked on POST.
+    return URLSafeSerializer(secret_key, salt=_SHOWN_SALT)

@@ -63,13 +63,13 @@ def test_the_page_shows_the_related_domain_and_none_without_one(
     account = make.client_account()
     department = make.department()
     domain = make.domain(account, name="example.org")
-    with_domain = open_ticket_now(department, account=account, domainid=domain.id)
-    without = open_ticket_now(department, account=account)
+    with_domain = view_url(open_ticket_now(department, account=account, domainid=domain.id))
+    without = view_url(open_ticket_now(department, account=account))
     log_in(account.owner)
     db.session.expunge_all()
 
-    assert "<dd>example.org</dd>" in client.get(view_url(with_domain)).text
-    assert "<dd>None</dd>" in client.get(view_url(without)).text
+    assert "<dd>example.org</dd>" in client.get(with_domain).text
+    assert "<dd>None</dd>" in client.get(without).text
 
 
 def test_a_view_starts_no_session(client, make, open_ticket_now):

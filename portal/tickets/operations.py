@@ -17,10 +17,8 @@ from sqlalchemy.orm import Session
 from portal.mail import outbox
 from portal.models import (
     Attachment,
-    CustomField,
     CustomFieldType,
     CustomFieldValue,
-    Department,
     Editor,
     StaffMember,
     Ticket,
@@ -95,9 +93,6 @@ class OpenedTicket:
     def ticket(self) -> Ticket:
         """The ticket's row, loaded only when a caller wants more than its id, tid and code."""
         return self.session.get(Ticket, self.id)
-
-    def as_response(self) -> dict[str, object]:
-        return {"result": "success", "id": self.id, "tid": self.tid, "c": self.c}
 
 
 @dataclass
@@ -330,7 +325,7 @@ def _custom_field_values(
     """The values to store for the department's fields, checked when the request asks for it."""
     kept: dict[int, str] = {}
     fields = (
-        fields_for(department, staff=request.admin)
+        fields_filled_in(department.custom_fields, staff=request.admin)
         if request.check_custom_fields
         else department.custom_fields
     )
@@ -354,14 +349,7 @@ def _custom_field_values(
     return kept
 
 
-def fields_for(
-    department: Department | DepartmentRules, *, staff: bool
-) -> list[CustomField | FieldRules]:
-    """The department's custom fields a person fills in."""
-    return fields_filled_in(department.custom_fields, staff=staff)
-
-
-def _custom_field_problem(custom_field: CustomField | FieldRules, value: str) -> str | None:
+def _custom_field_problem(custom_field: FieldRules, value: str) -> str | None:
     if not value:
         return f"{custom_field.name} is required" if custom_field.required else None
     if len(value) > MAX_CUSTOM_FIELD_VALUE:

@@ -5,7 +5,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -281,6 +281,13 @@ class Ticket(TicketState, db.Model):
     __table_args__ = (
         Index("ix_ticket_client_created", "client_id", "created_at"),
         Index("ix_ticket_department_status", "department_id", "status"),
+        # Only tickets whose mail is still to be queued; partial where the database can.
+        Index(
+            "ix_ticket_mail_queued",
+            "mail_queued",
+            sqlite_where=text("mail_queued IS NOT NULL"),
+            postgresql_where=text("mail_queued IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -306,6 +313,9 @@ class Ticket(TicketState, db.Model):
     editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
     prevent_client_closure: Mapped[bool] = mapped_column(default=False)
     email_suppressed: Mapped[bool] = mapped_column(default=False)
+    # The kinds of ticket-opened messages still to be written into the outbox, space-separated;
+    # NULL once delivery has written them (portal/mail/outbox.py says why they wait here).
+    mail_queued: Mapped[str | None] = mapped_column(String(80))
 
     department: Mapped[Department] = relationship()
     client: Mapped[ClientAccount | None] = relationship()
@@ -419,7 +429,7 @@ class IdempotencyKey(db.Model):
     key_sha256: Mapped[str] = mapped_column(String(64))
     # SHA-256 of the request's parameters; empty where any repeat counts as the same request.
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
-    # Set in the same transaction as the claim; a committed row always has its ticket.
+    # Inserted with its ticket in one statement: a committed row always has its ticket.
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="CASCADE"), index=True
     )

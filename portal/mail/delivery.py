@@ -240,7 +240,11 @@ def claim(
     limit: int = 20,
     now: datetime | None = None,
 ) -> list[ClaimedMessage]:
-    """Mark up to `limit` due rows as `sending` under `token`, commit, and return them."""
+    """Mark up to `limit` due rows as `sending` under `token`, commit, and return them.
+
+    Tickets whose mail still waits in their row get their outbox rows first, in the same
+    transaction, so that a claim never misses a committed ticket's mail.
+    """
     now = now or utcnow()
     columns = OUTBOX.c
     due = [columns.status.in_(CLAIMABLE), columns.next_attempt_at <= now]
@@ -257,11 +261,12 @@ def claim(
     }
     with engine.connect() as connection:
         dialect = engine.dialect.name
+        if dialect in ("mysql", "mariadb"):
+            # REPEATABLE READ would add gap locks to the scans, holding up the INSERTs of
+            # tickets being opened until the claim commits.
+            connection.execution_options(isolation_level="READ COMMITTED")
+        outbox.release_queued(connection, ticket_ids=ticket_ids, limit=limit, now=now)
         if dialect in SKIP_LOCKED_DIALECTS:
-            if dialect in ("mysql", "mariadb"):
-                # REPEATABLE READ would add gap locks to the scan, holding up the INSERTs of
-                # tickets being opened until the claim commits.
-                connection.execution_options(isolation_level="READ COMMITTED")
             chosen = list(
                 connection.scalars(
                     select(columns.id)

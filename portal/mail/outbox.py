@@ -1,11 +1,14 @@
-"""Ticket email: queued in the transaction that opens the ticket, composed at its first delivery.
+"""Ticket email: queued with the ticket that causes it, composed at its first delivery.
 
-The ticket's transaction inserts one small row per message (which ticket, which kind), so that
-the email is committed or rolled back with the ticket and costs the request almost nothing.
-Whoever delivers it first (the after-commit relay or `send-mail`) renders the message and
+The ticket's own row says which messages it needs (`Ticket.mail_queued`), so that the email is
+committed or rolled back with the ticket and costs the request no statement of its own: outbox
+rows written in the request held SQLite's single write lock for twice as long
+(bench/README.md). Whoever delivers first (the after-commit relay or `send-mail`) writes one
+outbox row per message, clearing the mark in the same transaction, then renders the message and
 stores its bytes in the row before sending; every retry then sends exactly those bytes, with
 the same Message-ID, and staff can inspect them. A row whose message cannot be composed is
-marked failed with the reason, as a refused one is. The Date header is the queueing time.
+marked failed with the reason, as a refused one is. The Date header is the time the row was
+written, which the after-commit relay does right after the ticket's commit.
 """
 
 import email.contentmanager
@@ -14,7 +17,7 @@ import logging
 import random
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import MessageError
@@ -28,7 +31,8 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 
 from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
@@ -41,11 +45,12 @@ log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 # Sessions remember the tickets whose mail they queued, so that the after-commit delivery knows
-# which rows to try.
+# which tickets to release and try.
 QUEUED_KEY = "portal_mail_queued"
 # The most rows one ticket queues: the requester's message and the department's notice.
 MESSAGES_PER_TICKET = 2
 OUTBOX = OutboxMessage.__table__
+TICKETS = Ticket.__table__
 INSERT_OUTBOX = insert(OUTBOX)
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -122,23 +127,59 @@ class CannotCompose(Exception):
     """The row's message cannot be written (no usable address, a deleted ticket, ...)."""
 
 
-def queue_ticket_opened(
-    session: Session,
-    ticket_id: int,
-    department: "DepartmentRules",
-    *,
-    requester_email: str,
-    by_staff: bool,
-) -> None:
-    """Queue the ticket-opened messages in the ticket's transaction."""
+def ticket_opened_mail(
+    department: "DepartmentRules", *, requester_email: str, by_staff: bool
+) -> str | None:
+    """The ticket-opened messages to send, as the new ticket's `mail_queued` (None: none)."""
     kinds = []
     if (by_staff or not department.no_autoresponder) and _has_address(requester_email):
         kinds.append(Kind.TICKET_OPENED_BY_ADMIN if by_staff else Kind.TICKET_OPENED)
     if department.email:
         kinds.append(Kind.NEW_TICKET_NOTICE)
-    if not kinds:
-        return
-    now = utcnow()
+    return " ".join(kinds) or None
+
+
+def remember_queued(session: Session, ticket_id: int) -> None:
+    """Note the ticket for the after-commit delivery of the session that opens it."""
+    session.info.setdefault(QUEUED_KEY, []).append(ticket_id)
+
+
+def release_queued(
+    connection: Connection,
+    *,
+    ticket_ids: Sequence[int] | None = None,
+    limit: int = 20,
+    now: datetime | None = None,
+) -> int:
+    """Write the outbox rows of up to `limit` tickets whose mail waits in their row.
+
+    Runs in the caller's transaction (delivery's claim), so that the rows and the cleared
+    marks are committed together; concurrent callers never write a ticket's rows twice.
+    Returns how many tickets it released.
+    """
+    columns = TICKETS.c
+    waiting = select(columns.id, columns.mail_queued).where(columns.mail_queued.is_not(None))
+    if ticket_ids is not None:
+        if not ticket_ids:
+            return 0
+        waiting = waiting.where(columns.id.in_(list(ticket_ids)))
+    waiting = waiting.order_by(columns.id).limit(limit)
+    locks_rows = connection.dialect.name in {"postgresql", "mysql", "mariadb"}
+    if locks_rows:
+        waiting = waiting.with_for_update(skip_locked=True)
+    found = {row.id: row.mail_queued for row in connection.execute(waiting)}
+    if not found:
+        return 0
+    clear = update(TICKETS).where(columns.id.in_(found), columns.mail_queued.is_not(None))
+    if locks_rows:
+        # The rows are locked by this transaction: every one found is this caller's.
+        connection.execute(clear.values(mail_queued=None))
+        released = list(found)
+    else:
+        # SQLite read them outside its single write lock; the conditional UPDATE takes the
+        # lock, and what it returns is what no other caller cleared first.
+        released = list(connection.scalars(clear.values(mail_queued=None).returning(columns.id)))
+    now = now or utcnow()
     rows = [
         {
             "ticket_id": ticket_id,
@@ -153,11 +194,12 @@ def queue_ticket_opened(
             "last_error": "",
             "created_at": now,
         }
-        for kind in kinds
+        for ticket_id in sorted(released)
+        for kind in found[ticket_id].split()
     ]
-    # A Core insert: the unit of work's flush cost more than the rest of queueing.
-    session.connection().execute(INSERT_OUTBOX, rows)
-    session.info.setdefault(QUEUED_KEY, []).append(ticket_id)
+    if rows:
+        connection.execute(INSERT_OUTBOX, rows)
+    return len(released)
 
 
 def compose(session: Session, message_id: int, settings: MessageSettings) -> Composed:

@@ -1,6 +1,6 @@
 """The in-process attempt right after a commit, so that one machine needs no mail worker.
 
-open_ticket() notes in `session.info` the tickets whose rows it queued; when that session
+open_ticket() notes in `session.info` the tickets whose mail it queued; when that session
 commits, this module hands those ticket ids to a background thread of the current app. The
 request that opened the ticket never waits for the mail server: a slow or dead server holds up
 that thread, not a response, and a failure leaves the row pending for `flask send-mail` (or the

@@ -1,11 +1,13 @@
 """One ticket per submission key: the first request with a key opens it, repeats find that one.
 
-A key is claimed by inserting its row before the ticket is opened, in the same transaction, so a
-unique constraint on (scope, key) settles races: a concurrent request with the same key waits
-for the first to commit and then fails to insert, instead of opening a second ticket. Like
-open_ticket() this writes and never commits; the door commits the ticket and its key together.
+A key is claimed by inserting its row, with the ticket's id, right after the ticket, in the same
+transaction, so a unique constraint on (scope, key) settles races: a concurrent request with the
+same key waits for the first to commit, fails to insert, and rolls back its own ticket instead
+of committing a second one. Claiming before opening would settle the race as well, but then the
+whole of open_ticket() would run inside SQLite's single write lock. Like open_ticket() this
+writes and never commits; the door commits the ticket and its key together.
 
-The key's row is read, claimed and tied to its ticket with Core statements built once, on the
+The key's row is read and claimed with Core statements built once, on the
 session's connection: the unit of work, statement building and the session's own execute cost
 more than the statements themselves.
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -44,9 +46,6 @@ _BY_KEY = (
     .where(_KEYS.c.scope == bindparam("scope"), _KEYS.c.key_sha256 == bindparam("digest"))
 )
 _CLAIM = insert(_KEYS)
-_TIE_TO_TICKET = (
-    update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(ticket_id=bindparam("opened"))
-)
 _DELETE = delete(_KEYS).where(_KEYS.c.id == bindparam("key_id"))
 
 
@@ -127,24 +126,22 @@ class KeyLookup:
         *,
         acting_staff: StaffMember | None = None,
     ) -> Outcome:
-        """Claim the key and open its ticket, or find the one a concurrent request opened.
+        """Open the key's ticket and claim the key, or find the one a concurrent request opened.
 
-        After losing a race for the key this rolls the session back, which discards nothing of
-        this request (the claim is its first write) and lets MariaDB's snapshot see the winner's
-        row.
+        After losing a race for the key this rolls the session back, which undoes this
+        request's ticket and its stored files and lets MariaDB's snapshot see the winner's row.
         """
         if self.earlier is not None:
             return self.earlier
+        opened = open_ticket(self.session, request, settings, acting_staff=acting_staff)
         try:
-            key_id = self._claim()
+            key_id = self._claim(opened.id)
         except IntegrityError:
             self.session.rollback()
             earlier = look_up(self.session, self.submission).earlier
             if earlier is None:
                 raise
             return earlier
-        opened = open_ticket(self.session, request, settings, acting_staff=acting_staff)
-        self.session.connection().execute(_TIE_TO_TICKET, {"key_id": key_id, "opened": opened.id})
         return Outcome(
             opened.id,
             opened.tid,
@@ -154,7 +151,7 @@ class KeyLookup:
             lambda: self._claimed_record(key_id, opened.id),
         )
 
-    def _claim(self) -> int:
+    def _claim(self, ticket_id: int) -> int:
         if self.row is not None:
             # Expired or without its ticket (a live one is returned before): start it anew.
             self.session.connection().execute(_DELETE, {"key_id": self.row.id})
@@ -164,6 +161,7 @@ class KeyLookup:
                 "scope": self.submission.scope,
                 "key_sha256": self.digest,
                 "fingerprint": self.submission.fingerprint,
+                "ticket_id": ticket_id,
                 "created_at": utcnow(),
             },
         )

@@ -166,6 +166,13 @@ def open_ticket(
             else bool(request.prevent_client_closure)
         ),
         "email_suppressed": bool(request.noemail),
+        # In the ticket's own row: the ticket and its email are committed, or rolled back,
+        # together.
+        "mail_queued": None
+        if request.noemail
+        else outbox.ticket_opened_mail(
+            department, requester_email=requester.email, by_staff=request.admin
+        ),
     }
     written: list[StoredFile] = []
     try:
@@ -203,15 +210,8 @@ def open_ticket(
                 for stored in written
             ],
         )
-    if not request.noemail:
-        # In this transaction: the ticket and its email are committed, or rolled back, together.
-        outbox.queue_ticket_opened(
-            session,
-            values["id"],
-            department,
-            requester_email=requester.email,
-            by_staff=request.admin,
-        )
+    if values["mail_queued"]:
+        outbox.remember_queued(session, values["id"])
     return OpenedTicket(values["id"], values["tid"], values["access_code"], session)
 
 

@@ -1,6 +1,8 @@
 """A double click, a POST sent again after Back, or a retry opens one ticket, never two."""
 
+import io
 import threading
+from pathlib import Path
 
 from flask import Flask
 
@@ -65,7 +67,9 @@ def test_a_refused_form_sent_again_corrected_opens_its_ticket(client, guest_form
     assert ticket_count() == 1
 
 
-def test_two_posts_of_one_form_at_the_same_moment_open_one_ticket(app: Flask, client, guest_form):
+def test_two_posts_of_one_form_at_the_same_moment_open_one_ticket_and_keep_one_file(
+    app: Flask, client, guest_form
+):
     form = guest_form()
     session_cookie = client.get_cookie("session").value
     barrier = threading.Barrier(2)
@@ -78,7 +82,10 @@ def test_two_posts_of_one_form_at_the_same_moment_open_one_ticket(app: Flask, cl
                 browser = app.test_client()
                 browser.set_cookie("session", session_cookie)
                 barrier.wait()
-                response = browser.post("/submitticket", data=form)
+                # Each opens its ticket before claiming the form's key: the loser's ticket and
+                # its stored file are rolled back.
+                upload = (io.BytesIO(b"same file"), "same.txt")
+                response = browser.post("/submitticket", data={**form, "attachments": upload})
                 locations.append(f"{response.status_code} {response.location}")
         except BaseException as error:  # collected and asserted below
             failures.append(error)
@@ -95,6 +102,8 @@ def test_two_posts_of_one_form_at_the_same_moment_open_one_ticket(app: Flask, cl
     assert locations[0].startswith("303 /submitticket/complete/")
     assert ticket_count() == 1
     assert key_count() == 1
+    stored = [path for path in Path(app.config["ATTACHMENTS_DIR"]).rglob("*") if path.is_file()]
+    assert len(stored) == 1
 
 
 def staff_form(staff_client, department) -> dict:

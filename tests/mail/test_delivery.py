@@ -14,11 +14,13 @@ from portal.mail import (
     DeliverySettings,
     deliver_due,
     failed_messages,
+    outbox,
     register_mail,
     relay_of,
     retry_message,
 )
 from portal.mail.delivery import _record_sent, claim
+from portal.mail.outbox import Kind
 from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
 from tests.mail.conftest import outbox_rows
 
@@ -63,7 +65,13 @@ def test_server_down_while_tickets_open_then_up_delivers_each_message_once(
     delivered(smtp)
 
     rows = outbox_rows()
-    assert len(rows) == 10
+    # The relay met the dead server and backs off: the tickets it did not reach keep their
+    # mail in their rows, for the worker.
+    released = {r.ticket_id for r in rows}
+    waiting = set(db.session.scalars(select(Ticket.id).where(Ticket.mail_queued.is_not(None))))
+    assert released and not released & waiting
+    assert released | waiting == {ticket.id for ticket in tickets}
+    assert len(rows) == 2 * len(released)
     assert {r.status for r in rows} == {OutboxStatus.PENDING}
     assert any("unavailable" in r.last_error for r in rows)
     assert db.session.scalar(select(Ticket.id).where(Ticket.id == tickets[-1].id))
@@ -231,6 +239,8 @@ def test_skip_locked_claims_around_rows_another_worker_holds(app, make, opened, 
     if db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite has no row locks; its claim is a single conditional UPDATE")
     open_tickets(make, opened, 2)
+    with db.engine.begin() as connection:
+        outbox.release_queued(connection)
     first_id = min(r.id for r in outbox_rows())
     db.session.commit()
     with Session(db.engine) as holder:
@@ -243,6 +253,27 @@ def test_skip_locked_claims_around_rows_another_worker_holds(app, make, opened, 
 
     assert first_id not in [m.id for m in claimed]
     assert len(claimed) == 3
+
+
+def test_releasing_mail_skips_tickets_another_worker_holds(app, make, opened):
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no row locks; its release is a conditional UPDATE")
+    first, second = open_tickets(make, opened, 2)
+    db.session.commit()
+    with Session(db.engine) as holder:
+        # Another worker is in the middle of releasing the first ticket's mail.
+        holder.execute(select(Ticket.id).where(Ticket.id == first.id).with_for_update())
+        with db.engine.begin() as connection:
+            assert outbox.release_queued(connection) == 1
+        holder.rollback()
+
+    assert {(row.ticket_id, row.kind) for row in outbox_rows()} == {
+        (second.id, Kind.TICKET_OPENED),
+        (second.id, Kind.NEW_TICKET_NOTICE),
+    }
+    with db.engine.begin() as connection:
+        assert outbox.release_queued(connection) == 1
+    assert len(outbox_rows()) == 4
 
 
 def test_send_mail_command_writes_eml_files_without_a_server(app, make, opened, tmp_path):

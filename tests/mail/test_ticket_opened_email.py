@@ -4,11 +4,12 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from portal.extensions import db
-from portal.mail import KIND_LABELS, relay_of
-from portal.models import OutboxMessage, OutboxStatus
+from portal.mail import KIND_LABELS, outbox, relay_of
+from portal.mail.outbox import Kind
+from portal.models import OutboxStatus
 from portal.tickets import OpenTicketRequest, open_ticket
 from tests.mail.conftest import outbox_rows
 
@@ -220,7 +221,9 @@ def test_a_rolled_back_ticket_sends_nothing(make, settings, opened, smtp, delive
     assert outbox_rows() == []
 
 
-def test_queueing_is_one_insert_and_composes_nothing_in_the_request(app, make, settings, smtp):
+def test_queueing_writes_only_the_ticket_and_delivery_writes_each_row_once(
+    app, make, settings, smtp
+):
     relay_of(app).enabled = False  # so that the rows are seen as the request left them
     request = OpenTicketRequest(**guest_ticket(make.department()))
     db.session.expunge_all()  # as in a request: nothing loaded beforehand hides a query
@@ -238,12 +241,22 @@ def test_queueing_is_one_insert_and_composes_nothing_in_the_request(app, make, s
         db.session.commit()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    # Both messages in one statement, written without their text: delivery composes them.
-    assert statements.count("INSERT INTO outbox_message") == 1
-    rows = db.session.scalars(
-        select(OutboxMessage.message).where(OutboxMessage.ticket_id == opened.id)
-    ).all()
-    assert rows == ["", ""]
+    assert "INSERT INTO outbox_message" not in statements
+    assert opened.ticket.mail_queued == "ticket_opened new_ticket_notice"
+    assert outbox_rows() == []
+
+    # Delivery's claim writes the rows, without their text: composing comes after.
+    with db.engine.begin() as connection:
+        assert outbox.release_queued(connection) == 1
+    with db.engine.begin() as connection:
+        assert outbox.release_queued(connection) == 0
+    rows = [(row.ticket_id, row.kind, row.message) for row in outbox_rows()]
+    assert rows == [
+        (opened.id, Kind.TICKET_OPENED, ""),
+        (opened.id, Kind.NEW_TICKET_NOTICE, ""),
+    ]
+    db.session.expire_all()
+    assert opened.ticket.mail_queued is None
 
 
 def test_eml_files_when_no_server_is_configured(app_config, tmp_path, make, opened, app):

@@ -113,6 +113,9 @@ def payload_ticket(department: CarrierDepartment, settings, payload: str, *, mar
 
 def email_html_parts(ticket: Ticket) -> list[str]:
     """The HTML of the ticket's queued messages, composed as their delivery composes them."""
+    with db.engine.begin() as connection:  # what delivery's claim does first
+        outbox.release_queued(connection, ticket_ids=[ticket.id])
+    db.session.commit()  # a new transaction sees the rows, whoever wrote them
     ids = db.session.scalars(
         select(OutboxMessage.id).where(OutboxMessage.ticket_id == ticket.id)
     ).all()

@@ -38,6 +38,7 @@ from portal.tickets.access import (
     listed_departments,
     may_use_department,
 )
+from portal.tickets.departments import department_rules
 from portal.tickets.parameters import row_id
 
 LOGIN_TO_USE = "Log in to contact this department"
@@ -78,8 +79,8 @@ def submit_ticket():
 def submit_ticket_post():
     user = signed_in_user()
     form = ComposeForm.from_request(request.form)
-    offered = form_departments(db.session, form.deptid)
-    department = offered.chosen
+    # The core's own read: opening the ticket below reuses it.
+    department = department_rules(db.session, form.deptid)
     account, refusals = requester_account(form, user)
     if department is not None and not may_use_department(department, user):
         refusals.append(FieldError(("deptid",), LOGIN_TO_USE))
@@ -94,9 +95,8 @@ def submit_ticket_post():
         shown = restamp_if_unusable(form)
     if refusals or form.action != "submit":
         hold_all(held, new_files, settings)
-        return render_compose(
+        return render_compose_again(
             form,
-            offered,
             FormErrors.from_field_errors(refusals),
             held.files(),
             show_preview=form.action == "preview",
@@ -112,7 +112,7 @@ def submit_ticket_post():
     if user is None and (refusal := guest_refusal(form, shown)) is not None:
         hold_all(held, new_files, settings)
         errors = FormErrors.from_field_errors(refusal.errors)
-        return render_compose(form, offered, errors, held.files(), status=refusal.status)
+        return render_compose_again(form, errors, held.files(), status=refusal.status)
     try:
         with saving(db.session), ExitStack() as open_files:
             uploads = held.open_all(open_files) + [
@@ -123,13 +123,12 @@ def submit_ticket_post():
     except OpenTicketError as refused:
         db.session.rollback()
         hold_all(held, new_files, settings)
-        return render_compose(
-            form, offered, FormErrors.from_field_errors(refused.errors), held.files(), status=422
-        )
+        errors = FormErrors.from_field_errors(refused.errors)
+        return render_compose_again(form, errors, held.files(), status=422)
     except SaveFailed as failure:
         hold_all(held, new_files, settings)
         errors = FormErrors.from_field_errors(failure.errors)
-        return render_compose(form, offered, errors, held.files(), status=503)
+        return render_compose_again(form, errors, held.files(), status=503)
     held.clear()
     prune_expired(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
     return show_opened(outcome.tid, outcome.access_code, repeated=outcome.repeated)
@@ -221,6 +220,12 @@ def related_choices(account: ClientAccount | None) -> list[tuple[str, list[tuple
         ("Domains", [(f"D{d.id}", d.label) for d in account.domains]),
     ]
     return [(label, options) for label, options in groups if options]
+
+
+def render_compose_again(form: ComposeForm, errors: FormErrors, held_files: list, **options):
+    """The form sent back with its errors; only now are the departments to offer read."""
+    offered = form_departments(db.session, form.deptid)
+    return render_compose(form, offered, errors, held_files, **options)
 
 
 def render_compose(

@@ -22,7 +22,7 @@ from portal.models import (
     TicketState,
     User,
 )
-from portal.tickets.departments import fields_filled_in
+from portal.tickets.departments import DepartmentRules, fields_filled_in
 
 _DEPARTMENT = Department.__table__
 _CUSTOM_FIELD = CustomField.__table__
@@ -215,7 +215,7 @@ def accounts_for_user(session: Session, user: User) -> list[ClientAccount]:
     )
 
 
-def may_use_department(department: Department | Row, user: User | None) -> bool:
+def may_use_department(department: Department | DepartmentRules | Row, user: User | None) -> bool:
     """Hidden departments are reachable by a direct link; clients-only ones need a login."""
     return user is not None or not department.clients_only
 

@@ -10,11 +10,12 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from portal.extensions import db
-from portal.models import CustomFieldType
+from portal.models import CustomFieldType, Department
 from portal.tickets import IncomingFile, OpenTicketRequest, open_ticket
+from portal.tickets.departments import department_rules
 
 
 @pytest.fixture
@@ -118,3 +119,18 @@ def test_a_client_ticket_with_service_custom_field_and_attachment_takes_five(
         "INSERT attachment",
     ], counted
     assert opened.ticket.service_id == service.id
+
+
+def test_a_department_read_in_a_transaction_is_read_again_in_the_next(make, statements):
+    department_id = make.department(name="Sales").id
+    db.session.commit()
+    statements.clear()
+
+    assert department_rules(db.session, department_id).name == "Sales"
+    assert department_rules(db.session, department_id).name == "Sales"
+    assert statements == ["SELECT department"]
+    db.session.commit()
+    db.session.execute(update(Department).values(name="Billing"))
+    db.session.commit()
+
+    assert department_rules(db.session, department_id).name == "Billing"

@@ -137,6 +137,11 @@ class Instance:
                 "SELECT * FROM ticket WHERE client_id = ? ORDER BY created_at DESC LIMIT 20",
                 (self.seeded.client,),
             ),
+            # What mail delivery looks for first (outbox.release_queued).
+            "queued mail": (
+                "SELECT id, mail_queued FROM ticket WHERE mail_queued IS NOT NULL LIMIT 20",
+                (),
+            ),
         }
         with sqlite3.connect(database) as connection:
             return {

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -295,3 +295,27 @@ def test_send_mail_command_writes_eml_files_without_a_server(app, make, opened, 
     # A message sent again (a reclaimed row) replaces its file instead of adding one.
     assert app.test_cli_runner().invoke(args=["send-mail"]).exit_code == 0
     assert sorted((tmp_path / "mail").glob("*.eml")) == files
+
+
+def test_looking_for_queued_mail_uses_the_index_of_queued_tickets(app, make, opened):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL and MariaDB choose by their statistics")
+    open_tickets(make, opened, 1)
+    looked_up = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "mail_queued" in statement:
+            looked_up.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.engine.begin() as connection:
+            outbox.release_queued(connection)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    [(statement, parameters)] = looked_up
+    with db.engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    # Not a walk through every ticket ever opened, as ORDER BY id would make it.
+    assert "ix_ticket_mail_queued" in " ".join(row[3] for row in plan)

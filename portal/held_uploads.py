@@ -119,6 +119,25 @@ class _NoHeldUploads(HeldUploads):
         return None
 
 
+# A form's successful submission prunes at most this often per process and directory.
+PRUNE_INTERVAL_SECONDS = 600.0
+_next_prune: dict[Path, float] = {}
+
+
+def prune_expired_now_and_then(root: Path, max_age_seconds: int) -> int:
+    """prune_expired, unless this process did so in the last PRUNE_INTERVAL_SECONDS.
+
+    Pruning looks at every held draft: with 2,000 abandoned drafts it took 10.7 ms, paid by
+    every submission when it ran after each. Drafts live for a day, so a few minutes late
+    changes nothing; `flask prune` removes them even where nobody submits.
+    """
+    now = time.monotonic()
+    if now < _next_prune.get(root, 0.0):
+        return 0
+    _next_prune[root] = now + PRUNE_INTERVAL_SECONDS
+    return prune_expired(root, max_age_seconds)
+
+
 def prune_expired(root: Path, max_age_seconds: int) -> int:
     """Remove drafts nobody came back to; returns how many were removed."""
     if not root.is_dir():

@@ -21,7 +21,12 @@ from portal.client.acting import acting_account, acting_accounts
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
 from portal.extensions import db
-from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
+from portal.held_uploads import (
+    HeldUploads,
+    new_draft_token,
+    owns_draft,
+    prune_expired_now_and_then,
+)
 from portal.identity import signed_in_user
 from portal.models import ClientAccount, Priority, User
 from portal.saving import SaveFailed, saving
@@ -130,7 +135,7 @@ def submit_ticket_post():
         errors = FormErrors.from_field_errors(failure.errors)
         return render_compose_again(form, errors, held.files(), status=503)
     held.clear()
-    prune_expired(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
+    prune_expired_now_and_then(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
     return show_opened(outcome.tid, outcome.access_code, repeated=outcome.repeated)
 
 

@@ -24,7 +24,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.downloads import attachment_download
 from portal.extensions import RateLimit, db, longest_wait, wait_in_words
-from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired
+from portal.held_uploads import (
+    HeldUploads,
+    new_draft_token,
+    owns_draft,
+    prune_expired_now_and_then,
+)
 from portal.identity import signed_in_staff, staff_required
 from portal.models import (
     Attachment,
@@ -243,7 +248,7 @@ def new_ticket():
         hold_all(held, new_files, settings)
         return render_new_ticket(form, held, failure.errors), 503
     held.clear()
-    prune_expired(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
+    prune_expired_now_and_then(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
     if outcome.repeated:
         flash(ALREADY_SENT, "info")
     return redirect(url_for("staff.ticket_created", tid=tid), code=303)

@@ -1,7 +1,12 @@
 """Draft tokens: each compose form's key to its held files and to its one ticket."""
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 
+from portal import held_uploads
 from portal.held_uploads import new_draft_token, owns_draft
 
 
@@ -44,3 +49,29 @@ def test_showing_the_form_again_leaves_the_session_cookie_as_it_is(client, make)
 
     assert "session=" in first.headers.get("Set-Cookie", "")
     assert "Set-Cookie" not in again.headers
+
+
+def test_submissions_prune_abandoned_drafts_now_and_then_not_each_time(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(held_uploads.time, "monotonic", lambda: clock[0])
+    day = 24 * 3600
+
+    def abandoned(name: str) -> Path:
+        draft = tmp_path / name
+        draft.mkdir()
+        old = time.time() - 2 * day
+        os.utime(draft, (old, old))
+        return draft
+
+    first = abandoned("first")
+    assert held_uploads.prune_expired_now_and_then(tmp_path, day) == 1
+    assert not first.exists()
+
+    second = abandoned("second")
+    clock[0] += held_uploads.PRUNE_INTERVAL_SECONDS - 1
+    assert held_uploads.prune_expired_now_and_then(tmp_path, day) == 0
+    assert second.exists()
+
+    clock[0] += 1
+    assert held_uploads.prune_expired_now_and_then(tmp_path, day) == 1
+    assert not second.exists()

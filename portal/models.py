@@ -281,7 +281,7 @@ class Ticket(TicketState, db.Model):
     __table_args__ = (
         Index("ix_ticket_client_created", "client_id", "created_at"),
         Index("ix_ticket_department_status", "department_id", "status"),
-        # Only tickets whose mail is still to be queued; partial where the database can.
+        # Only tickets whose mail waits for its outbox rows; partial where the database can.
         Index(
             "ix_ticket_mail_queued",
             "mail_queued",

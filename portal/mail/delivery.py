@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from portal.mail import outbox
-from portal.mail.outbox import CannotCompose, MessageSettings
+from portal.mail.outbox import SKIP_LOCKED_DIALECTS, CannotCompose, MessageSettings
 from portal.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ CLAIMABLE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 # for every message sent after every ticket.
 OUTBOX = OutboxMessage.__table__
 MAX_ERROR_LENGTH = 2000
-# Databases whose SELECT ... FOR UPDATE SKIP LOCKED lets workers claim side by side.
-SKIP_LOCKED_DIALECTS = frozenset({"postgresql", "mysql", "mariadb"})
 
 
 @dataclass(frozen=True)

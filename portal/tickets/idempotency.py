@@ -7,9 +7,9 @@ of committing a second one. Claiming before opening would settle the race as wel
 whole of open_ticket() would run inside SQLite's single write lock. Like open_ticket() this
 writes and never commits; the door commits the ticket and its key together.
 
-The key's row is read and claimed with Core statements built once, on the
-session's connection: the unit of work, statement building and the session's own execute cost
-more than the statements themselves.
+The key's row is read and claimed with Core statements built once, on the session's connection:
+the unit of work, statement building and the session's own execute cost more than the
+statements themselves.
 """
 
 import hashlib

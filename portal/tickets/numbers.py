@@ -67,4 +67,6 @@ def mask_uses_id(mask: str) -> bool:
 
 
 def new_access_code() -> str:
-    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    # secrets.choice reads urandom once per character; one pool serves the whole code.
+    random = _RandomCharacters()
+    return "".join(random.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))

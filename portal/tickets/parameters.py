@@ -62,16 +62,26 @@ def decode_custom_fields(value: object) -> dict[int, str]:
         raw = base64.b64decode(str(value), validate=False)
     except (binascii.Error, ValueError):
         return {}
-    decoded: object = None
+    # No PHP serialization starts with "{": a JSON object is read as one at once, without
+    # phpserialize raising first.
+    first, second = (_json, _php) if raw.lstrip()[:1] == b"{" else (_php, _json)
     try:
-        # Without an object_hook phpserialize refuses serialized objects, which is what we want.
-        decoded = phpserialize.loads(raw, decode_strings=True)
+        decoded = first(raw)
     except Exception:  # any malformed payload is ignored, as WHMCS does
         try:
-            decoded = json.loads(raw)
-        except ValueError:
+            decoded = second(raw)
+        except Exception:
             return {}
     return _field_values(decoded) if isinstance(decoded, Mapping) else {}
+
+
+def _php(raw: bytes) -> object:
+    # Without an object_hook phpserialize refuses serialized objects, which is what we want.
+    return phpserialize.loads(raw, decode_strings=True)
+
+
+def _json(raw: bytes) -> object:
+    return json.loads(raw)
 
 
 def _field_values(mapping: Mapping) -> dict[int, str]:

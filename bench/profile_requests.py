@@ -8,11 +8,13 @@ same process; `--profile api_guest` runs pyinstrument
 """
 
 import argparse
+import functools
 import os
 import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
@@ -126,6 +128,20 @@ CEILING_OF = {
 }
 
 
+def alternated(
+    portal: Callable[[], float], ceiling: Callable[[], float], rounds: int
+) -> tuple[float, float]:
+    """Each app's mean over `rounds` measurements taken in turn.
+
+    Taken in turn so that a change in the machine's speed touches both apps alike.
+    """
+    portal_total = ceiling_total = 0.0
+    for _ in range(rounds):
+        portal_total += portal()
+        ceiling_total += ceiling()
+    return portal_total / rounds, ceiling_total / rounds
+
+
 def measure(app, call, count: int) -> float:
     from portal.mail import relay_of
 
@@ -169,13 +185,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         ceiling = ceiling_scenarios(Path(directory), seeded)
         for name in args.scenarios.split(","):
-            # Alternating slices, so that a change in the machine's load touches both alike.
-            portal_ms = ceiling_ms = 0.0
-            for _ in range(ALTERNATIONS):
-                portal_ms += measure(app, calls[name], args.count // ALTERNATIONS)
-                ceiling_ms += measure(None, ceiling[CEILING_OF[name]], args.count // ALTERNATIONS)
-            portal_ms /= ALTERNATIONS
-            ceiling_ms /= ALTERNATIONS
+            slice_size = args.count // ALTERNATIONS
+            portal_ms, ceiling_ms = alternated(
+                functools.partial(measure, app, calls[name], slice_size),
+                functools.partial(measure, None, ceiling[CEILING_OF[name]], slice_size),
+                ALTERNATIONS,
+            )
             print(
                 f"{name:20s} {portal_ms:6.2f} ms CPU per ticket; ceiling {ceiling_ms:5.2f} ms;"
                 f" ratio by CPU {ceiling_ms / portal_ms:.2f}"

@@ -11,6 +11,7 @@ Use it to compare two versions of the portal; `bench.run` gives the figures of r
 """
 
 import argparse
+import functools
 import io
 import os
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import ceiling_app, seed
-from bench.profile_requests import build
+from bench.profile_requests import alternated, build
 from bench.run import api_fields, ticket_fields
 
 BATCH = 50
@@ -110,13 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             cpu_ms_per_request(ceiling, ceiling_requests, proof, 100)
             # Short alternating batches: this host's speed changes within seconds, and a batch
             # of each app side by side sees the same speed.
-            portal_ms = ceiling_ms = 0.0
             batches = max(1, args.count // BATCH)
-            for _ in range(batches):
-                portal_ms += cpu_ms_per_request(app, portal_requests, proof, BATCH)
-                ceiling_ms += cpu_ms_per_request(ceiling, ceiling_requests, proof, BATCH)
-            portal_ms /= batches
-            ceiling_ms /= batches
+            portal_ms, ceiling_ms = alternated(
+                functools.partial(cpu_ms_per_request, app, portal_requests, proof, BATCH),
+                functools.partial(cpu_ms_per_request, ceiling, ceiling_requests, proof, BATCH),
+                batches,
+            )
             print(
                 f"{name:18s} portal {portal_ms:.3f} ms, ceiling {ceiling_ms:.3f} ms CPU per"
                 f" request ({batches} alternating batches of {BATCH}); ratio"

@@ -11,7 +11,8 @@ def register_site_links(app: Flask) -> None:
 def site_link(endpoint: str, **values: str) -> str:
     """`url_for` for a link that varies only with where the portal is mounted."""
     # A relative URL depends on the URL map, fixed once the app serves, and the script root,
-    # which a proxy's X-Forwarded-Prefix may change per request: hence the key.
+    # which may differ per request (gunicorn takes a SCRIPT_NAME header from a trusted proxy):
+    # hence the key.
     key = (request.script_root, endpoint, *values.items())
     links = current_app.extensions["site_links"]
     link = links.get(key)

@@ -1,11 +1,27 @@
 """Links to the site's fixed pages, built once per mount point instead of on every page."""
 
+from dataclasses import dataclass
+
 from flask import Flask, current_app, request, url_for
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutLinks:
+    """Every link of the client layout, for one mount point."""
+
+    stylesheet: str
+    home: str
+    submit_ticket: str
+    my_tickets: str
+    choose_account: str
+    login: str
+    logout: str
 
 
 def register_site_links(app: Flask) -> None:
     app.extensions["site_links"] = {}
     app.add_template_global(site_link)
+    app.add_template_global(layout_links)
 
 
 def site_link(endpoint: str, **values: str) -> str:
@@ -19,3 +35,21 @@ def site_link(endpoint: str, **values: str) -> str:
     if link is None:
         link = links[key] = url_for(endpoint, **values)
     return link
+
+
+def layout_links() -> LayoutLinks:
+    """The layout's links in one call: each `site_link` call from a template costs a few µs."""
+    key = (request.script_root, LayoutLinks)
+    links = current_app.extensions["site_links"]
+    found = links.get(key)
+    if found is None:
+        found = links[key] = LayoutLinks(
+            stylesheet=url_for("static", filename="portal.css"),
+            home=url_for("client.home"),
+            submit_ticket=url_for("client.submit_ticket"),
+            my_tickets=url_for("client.my_tickets"),
+            choose_account=url_for("client.choose_account_page"),
+            login=url_for("client.login"),
+            logout=url_for("client.logout"),
+        )
+    return found

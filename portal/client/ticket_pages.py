@@ -17,6 +17,7 @@ from portal.downloads import attachment_download
 from portal.extensions import db
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
+from portal.site_links import site_link
 from portal.tickets.access import (
     Decision,
     TicketPage,
@@ -118,7 +119,7 @@ def render_ticket(
         attachment_links=links,
         close_error=close_error,
         may_close=may_close,
-        close_url=url_for(".confirm_close_ticket") + rights if may_close else None,
+        close_url=site_link("client.confirm_close_ticket") + rights if may_close else None,
     ), status
 
 

@@ -1,6 +1,7 @@
 """Viewing, downloading from and closing tickets; My tickets."""
 
 import re
+from datetime import datetime
 from html import unescape
 
 import pytest
@@ -55,6 +56,20 @@ def test_the_page_shows_attachments_custom_fields_and_the_service(
     assert "Internal rating" not in page and "difficult" not in page
     assert "Web Hosting" in page and "shop.example.com" in page
     assert "report.txt" in page and "/viewticket/attachment/" in page
+
+
+def test_the_page_shows_its_times_in_the_portals_time_zone(app, client, make, open_ticket_now):
+    app.config["TIMEZONE"] = "Europe/Amsterdam"
+    ticket = open_ticket_now(make.department())
+    # Stored as naive UTC: one summer time, one winter time across midnight.
+    ticket.created_at = datetime(2026, 1, 15, 23, 5, 59)
+    ticket.last_reply_at = datetime(2026, 7, 1, 12, 30)
+    db.session.commit()
+
+    page = client.get(view_url(ticket)).text
+
+    assert "<dt>Opened</dt><dd>2026-01-16 00:05 CET</dd>" in page
+    assert "<dt>Last update</dt><dd>2026-07-01 14:30 CEST</dd>" in page
 
 
 def test_the_page_shows_the_related_domain_and_none_without_one(

@@ -73,8 +73,10 @@ class Tally:
     rows_added: int = 0
     cpu_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    rates: list[float] = field(default_factory=list)
 
     def add(self, result: dict, rows_added: int, cpu: float) -> None:
+        self.rates.append(result["proved"] / (result["duration_us"] / 1e6))
         self.cpu_seconds += cpu
         self.proved += result["proved"]
         self.refused += result["refused"]
@@ -275,23 +277,33 @@ def report(machine: dict, results: dict, settings: dict) -> str:
         f"{settings['rounds']} rounds x {settings['duration']} s per app and scenario",
         "",
         "| scenario | app | per s | p50 ms | p99 ms | proved | refused | rows added "
-        "| worker CPU ms each | portal/ceiling |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| worker CPU ms each | portal/ceiling | by round | by CPU |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for entry in results.values():
         if "missing" in entry:
             lines.append(
-                f"| {entry['title']} | portal | not measured: {entry['missing']} | | | | | | |"
+                f"| {entry['title']} | portal | not measured: {entry['missing']} | | | | | | | | |"
             )
             continue
         ceiling, portal = entry["ceiling"], entry["portal"]
         ratio = portal["per_second"] / ceiling["per_second"] if ceiling["per_second"] else 0
+        # Each round's portal run beside the ceiling run next to it in time: the spread shows
+        # how much the machine's speed moved during the scenario.
+        by_round = " ".join(
+            f"{p / c:.2f}" if c else "-"
+            for p, c in zip(portal["rates"], ceiling["rates"], strict=True)
+        )
+        cpu = portal["worker_cpu_ms_per_proof"]
+        by_cpu = ceiling["worker_cpu_ms_per_proof"] / cpu if cpu else 0
         for app, tally in (("ceiling", ceiling), ("portal", portal)):
+            mine = app == "portal"
             lines.append(
                 f"| {entry['title']} | {app} | {tally['per_second']:.0f} | {tally['p50_ms']:.1f} "
                 f"| {tally['p99_ms']:.1f} | {tally['proved']} | {tally['refused']} "
                 f"| {tally['rows_added']} | {tally['worker_cpu_ms_per_proof']:.1f} "
-                f"| {f'{ratio:.2f}' if app == 'portal' else ''} |"
+                f"| {f'{ratio:.2f}' if mine else ''} | {by_round if mine else ''} "
+                f"| {f'{by_cpu:.2f}' if mine else ''} |"
             )
     return "\n".join(lines)
 
@@ -308,6 +320,7 @@ def tally_summary(tally: Tally) -> dict:
         "socket_errors": tally.socket_errors,
         "seconds": round(tally.seconds, 2),
         "rows_added": tally.rows_added,
+        "rates": [round(rate, 1) for rate in tally.rates],
         # Less sensitive than wall-clock rates to whatever else the machine is running.
         "worker_cpu_ms_per_proof": 1000 * tally.cpu_seconds / tally.proved if tally.proved else 0,
     }

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.mail import outbox
+from portal.mail import outbox, relay_of
 from portal.models import CustomFieldType, OutboxMessage, Ticket
 from portal.tickets import IncomingFile, OpenTicketRequest, open_ticket
 from portal.tickets.attachments import refusal, safe_name
@@ -113,6 +113,9 @@ def payload_ticket(department: CarrierDepartment, settings, payload: str, *, mar
 
 def email_html_parts(ticket: Ticket) -> list[str]:
     """The HTML of the ticket's queued messages, composed as their delivery composes them."""
+    # The commit handed the ticket to the after-commit relay. A release beside the relay's
+    # would skip the ticket it holds (SKIP LOCKED) and find no rows: let the relay finish first.
+    relay_of(current_app).wait(30)
     with db.engine.begin() as connection:  # what delivery's claim does first
         outbox.release_queued(connection, ticket_ids=[ticket.id])
     db.session.commit()  # a new transaction sees the rows, whoever wrote them

@@ -43,9 +43,10 @@ def api_php() -> Response:
     """Check who is calling, then run the action they asked for."""
     # A base64 `attachments` field in a multipart body may be as large as the body itself.
     request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
-    # Each field's first value, as MultiDict.get gives it, in a plain dict: MultiDict.get raises
-    # and catches an exception for every absent field, and a call leaves most of them out.
-    fields = request.form.to_dict()
+    # A repeated field counts with its last value, as in PHP's $_POST. A plain dict, because
+    # MultiDict.get raises and catches an exception for every absent field, and a call leaves
+    # most of them out.
+    fields = dict(request.form.items(multi=True))
     action = parameters.action_name(fields.get("action"))
     presenter = Presenter(ResponseType.requested(fields.get("responsetype")), action)
     address = request.remote_addr or ""

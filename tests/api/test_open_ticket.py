@@ -226,6 +226,14 @@ def test_text_fields_arrive_unchanged(call_api, ticket_fields):
     assert (ticket.message, ticket.subject) == (message, "Ünïcode ✓")
 
 
+def test_a_repeated_field_counts_with_its_last_value_as_in_php(call_api, ticket_fields):
+    fields = {**ticket_fields, "subject": ["First try", "Last word"], "priority": ["High", "Low"]}
+
+    ticket = opened(call_api, fields)
+
+    assert (ticket.subject, ticket.priority) == ("Last word", Priority.LOW)
+
+
 class TestXmlEscaping:
     MASK = "<&😀>-%n%n%n"
 

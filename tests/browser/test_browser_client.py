@@ -268,6 +268,20 @@ def test_a_wrong_code_shows_the_not_found_page(new_context, make, app):
     expect(page.get_by_text("The requested ticket could not be found.")).to_be_visible()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_enter_in_the_subject_submits_the_form(new_context, make, javascript):
+    make.department(name="Sales")
+    page = new_context(java_script_enabled=javascript).new_page()
+
+    page.goto("/submitticket")
+    fill_guest_form(page, subject="Sent with Enter")
+    page.get_by_label("Subject").press("Enter")
+
+    expect(page.get_by_role("heading", name=re.compile(r"^Ticket Created #"))).to_be_visible()
+    [ticket] = tickets()
+    assert ticket.subject == "Sent with Enter"
+
+
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
 def test_the_whole_flow_with_javascript_disabled(new_context, make, tmp_path, viewport):
     sales = make.department(name="Sales")

@@ -29,27 +29,32 @@ def site_link(endpoint: str, **values: str) -> str:
     # A relative URL depends on the URL map, fixed once the app serves, and the script root,
     # which may differ per request (gunicorn takes a SCRIPT_NAME header from a trusted proxy):
     # hence the key.
-    key = (request.script_root, endpoint, *values.items())
-    links = current_app.extensions["site_links"]
-    link = links.get(key)
-    if link is None:
-        link = links[key] = url_for(endpoint, **values)
-    return link
+    return _remembered(
+        (request.script_root, endpoint, *values.items()), url_for, endpoint, **values
+    )
 
 
 def layout_links() -> LayoutLinks:
     """The layout's links in one call: each `site_link` call from a template costs a few µs."""
-    key = (request.script_root, LayoutLinks)
-    links = current_app.extensions["site_links"]
-    found = links.get(key)
+    return _remembered((request.script_root, LayoutLinks), _build_layout_links)
+
+
+def _build_layout_links() -> LayoutLinks:
+    return LayoutLinks(
+        stylesheet=url_for("static", filename="portal.css"),
+        home=url_for("client.home"),
+        submit_ticket=url_for("client.submit_ticket"),
+        my_tickets=url_for("client.my_tickets"),
+        choose_account=url_for("client.choose_account_page"),
+        login=url_for("client.login"),
+        logout=url_for("client.logout"),
+    )
+
+
+def _remembered(key: tuple, build, /, *args, **kwargs):
+    """What build(*args, **kwargs) gave for this key, built on first use."""
+    remembered = current_app.extensions["site_links"]
+    found = remembered.get(key)
     if found is None:
-        found = links[key] = LayoutLinks(
-            stylesheet=url_for("static", filename="portal.css"),
-            home=url_for("client.home"),
-            submit_ticket=url_for("client.submit_ticket"),
-            my_tickets=url_for("client.my_tickets"),
-            choose_account=url_for("client.choose_account_page"),
-            login=url_for("client.login"),
-            logout=url_for("client.logout"),
-        )
+        found = remembered[key] = build(*args, **kwargs)
     return found

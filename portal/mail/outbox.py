@@ -17,7 +17,7 @@ import logging
 import random
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import MessageError
@@ -31,7 +31,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import insert, select, update
+from sqlalchemy import Update, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 
@@ -174,15 +174,20 @@ def release_queued(
     found = {row.id: row.mail_queued for row in connection.execute(waiting)}
     if not found:
         return 0
-    clear = update(TICKETS).where(columns.id.in_(found), columns.mail_queued.is_not(None))
     if locks_rows:
         # The rows are locked by this transaction: every one found is this caller's.
-        connection.execute(clear.values(mail_queued=None))
+        connection.execute(_clear(found).values(mail_queued=None))
         released = list(found)
     else:
         # SQLite read them outside its single write lock; the conditional UPDATE takes the
         # lock, and what it returns is what no other caller cleared first.
-        released = list(connection.scalars(clear.values(mail_queued=None).returning(columns.id)))
+        released = _cleared(connection, found)
+        if not released:
+            # Another sender took every one of them. Holding the lock now, a second look sees
+            # what that sender committed, and nobody else can come between the look and the
+            # UPDATE: without it this sender would report nothing to do while mail waits.
+            found = {row.id: row.mail_queued for row in connection.execute(waiting)}
+            released = _cleared(connection, found) if found else []
     now = now or utcnow()
     rows = [
         {
@@ -204,6 +209,17 @@ def release_queued(
     if rows:
         connection.execute(INSERT_OUTBOX, rows)
     return len(released)
+
+
+def _clear(ticket_ids: Iterable[int]) -> Update:
+    columns = TICKETS.c
+    return update(TICKETS).where(columns.id.in_(list(ticket_ids)), columns.mail_queued.is_not(None))
+
+
+def _cleared(connection: Connection, ticket_ids: Iterable[int]) -> list[int]:
+    """The tickets whose mark this UPDATE cleared, of those named."""
+    statement = _clear(ticket_ids).values(mail_queued=None).returning(TICKETS.c.id)
+    return list(connection.scalars(statement))
 
 
 def compose(session: Session, message_id: int, settings: MessageSettings) -> Composed:

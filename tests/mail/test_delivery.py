@@ -276,6 +276,34 @@ def test_releasing_mail_skips_tickets_another_worker_holds(app, make, opened):
     assert len(outbox_rows()) == 4
 
 
+def test_a_sender_whose_tickets_another_took_first_looks_again(app, make, opened):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL and MariaDB skip the rows another sender holds instead")
+    tickets = open_tickets(make, opened, 2)
+    db.session.commit()
+    taken = []
+
+    def another_sender_first(conn, cursor, statement, parameters, context, executemany):
+        # Between this sender's look and its UPDATE, another clears the ticket it found.
+        if taken or not statement.lstrip().upper().startswith("UPDATE TICKET"):
+            return
+        taken.extend(value for value in parameters if isinstance(value, int))
+        with db.engine.begin() as other:
+            other.execute(update(Ticket).where(Ticket.id.in_(taken)).values(mail_queued=None))
+
+    event.listen(db.engine, "before_cursor_execute", another_sender_first)
+    try:
+        with db.engine.begin() as connection:
+            released = outbox.release_queued(connection, limit=1)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", another_sender_first)
+
+    [first_found] = taken
+    [left] = [ticket.id for ticket in tickets if ticket.id != first_found]
+    assert released == 1
+    assert {row.ticket_id for row in outbox_rows()} == {left}
+
+
 def test_send_mail_command_writes_eml_files_without_a_server(app, make, opened, tmp_path):
     app.config["MAIL_SERVER"] = ""
     department = make.department()

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import ceiling_app, seed
-from bench.serving import REPO, Server, cpu_seconds, portal_environment
+from bench.serving import FILE_IO_FIELDS, REPO, Server, cpu_seconds, file_io, portal_environment
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 VIEWED_TICKETS = 1000
@@ -72,12 +72,15 @@ class Tally:
     seconds: float = 0.0
     rows_added: int = 0
     cpu_seconds: float = 0.0
+    file_io: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FILE_IO_FIELDS, 0))
     latencies: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
 
-    def add(self, result: dict, rows_added: int, cpu: float) -> None:
+    def add(self, result: dict, rows_added: int, cpu: float, io: dict[str, int]) -> None:
         self.rates.append(result["proved"] / (result["duration_us"] / 1e6))
         self.cpu_seconds += cpu
+        for key, value in io.items():
+            self.file_io[key] += value
         self.proved += result["proved"]
         self.refused += result["refused"]
         self.requests += result["requests"]
@@ -305,6 +308,22 @@ def report(machine: dict, results: dict, settings: dict) -> str:
                 f"| {f'{ratio:.2f}' if mine else ''} | {by_round if mine else ''} "
                 f"| {f'{by_cpu:.2f}' if mine else ''} |"
             )
+    lines += [
+        "",
+        "Workers' file I/O per proof (database, WAL, attachments, mail files; not sockets):",
+        "",
+        "| scenario | app | read calls | write calls | KB written |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for entry in results.values():
+        if "missing" in entry:
+            continue
+        for app in ("ceiling", "portal"):
+            tally = entry[app]
+            lines.append(
+                f"| {entry['title']} | {app} | {tally['file_reads_per_proof']:.1f} "
+                f"| {tally['file_writes_per_proof']:.1f} | {tally['kb_written_per_proof']:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -323,7 +342,15 @@ def tally_summary(tally: Tally) -> dict:
         "rates": [round(rate, 1) for rate in tally.rates],
         # Less sensitive than wall-clock rates to whatever else the machine is running.
         "worker_cpu_ms_per_proof": 1000 * tally.cpu_seconds / tally.proved if tally.proved else 0,
+        # Unlike the times, these hardly move with the machine's load: they show the work.
+        "file_reads_per_proof": per_proof(tally.file_io["syscr"], tally),
+        "file_writes_per_proof": per_proof(tally.file_io["syscw"], tally),
+        "kb_written_per_proof": per_proof(tally.file_io["wchar"] / 1024, tally),
     }
+
+
+def per_proof(amount: float, tally: Tally) -> float:
+    return round(amount / tally.proved, 1) if tally.proved else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -403,14 +430,16 @@ def main(argv: list[str] | None = None) -> int:
                     table = targets[app].table
                     before = row_count(databases[app], table)
                     workers = servers[app].worker_pids()
-                    cpu_before = cpu_seconds(workers)
+                    cpu_before, io_before = cpu_seconds(workers), file_io(workers)
                     result = run_wrk(
                         servers[app], targets[app], args.duration, args.connections, scratch
                     )
+                    io_after = file_io(workers)
                     tallies[app].add(
                         result,
                         row_count(databases[app], table) - before,
                         cpu_seconds(workers) - cpu_before,
+                        {key: io_after[key] - io_before[key] for key in FILE_IO_FIELDS},
                     )
                     print(
                         f"{scenario.name} round {round_number + 1} {app}: "

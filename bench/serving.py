@@ -137,6 +137,22 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+# Counted by the kernel for read/pread and write/pwrite, not for socket sends and receives, so
+# for a gunicorn worker they are its database's (and any file's) I/O, not the HTTP traffic.
+FILE_IO_FIELDS = ("syscr", "syscw", "wchar")
+
+
+def file_io(pids: list[int]) -> dict[str, int]:
+    """Read and write calls and bytes written of processes, from /proc/<pid>/io."""
+    total = dict.fromkeys(FILE_IO_FIELDS, 0)
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in total:
+                total[key] += int(value)
+    return total
+
+
 def memory_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (the peak since start or since reset_peak) of a process, in KiB."""
     values = {}

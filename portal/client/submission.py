@@ -39,6 +39,7 @@ from portal.tickets import (
 )
 from portal.tickets.access import (
     FormDepartments,
+    chosen_department,
     form_departments,
     listed_departments,
     may_use_department,
@@ -142,7 +143,7 @@ def submit_ticket_post():
 @client.get("/submitticket/fields")
 def custom_fields_fragment():
     """The custom fields of one department, for the script that swaps them in."""
-    offered = form_departments(db.session, row_id(request.args.get("deptid", type=int)))
+    offered = chosen_department(db.session, row_id(request.args.get("deptid", type=int)))
     if offered.chosen is None or not may_use_department(offered.chosen, signed_in_user()):
         abort(404)
     return render_template(

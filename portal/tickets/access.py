@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import Row, and_, bindparam, exists, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.models import (
@@ -270,11 +270,26 @@ _FORM_DEPARTMENTS = (
 )
 
 
+# The same rows for the chosen department alone, for a page that lists no others.
+_CHOSEN_DEPARTMENT = _FORM_DEPARTMENTS.where(_DEPARTMENT.c.id == bindparam("chosen"))
+
+
 def form_departments(session: Session, chosen_id: int | None) -> FormDepartments:
     """listed_departments(), the chosen one even when hidden, and its client fields."""
+    return _form_departments(session, _FORM_DEPARTMENTS, chosen_id)
+
+
+def chosen_department(session: Session, chosen_id: int | None) -> FormDepartments:
+    """As form_departments(), with nothing listed: the chosen one and its client fields only."""
+    return _form_departments(session, _CHOSEN_DEPARTMENT, chosen_id)
+
+
+def _form_departments(
+    session: Session, statement: Select, chosen_id: int | None
+) -> FormDepartments:
     departments: dict[int, Row] = {}
     field_rows = []
-    for row in session.connection().execute(_FORM_DEPARTMENTS, {"chosen": chosen_id}):
+    for row in session.connection().execute(statement, {"chosen": chosen_id}):
         departments.setdefault(row.id, row)
         if row.field_id is not None:
             field_rows.append(row)

@@ -261,6 +261,20 @@ def test_the_custom_fields_fragment_leaves_out_admin_only_fields(client, make):
     assert client.get(f"/submitticket/fields?deptid={clients_only.id}").status_code == 404
 
 
+def test_the_custom_fields_fragment_shows_one_department_hidden_or_not(client, make):
+    listed = make.department(name="Sales")
+    make.custom_field(listed, name="Budget")
+    hidden = make.department(name="Abuse", hidden=True)
+    make.custom_field(hidden, name="Offending address")
+
+    listed_fields = client.get(f"/submitticket/fields?deptid={listed.id}").text
+    hidden_fields = client.get(f"/submitticket/fields?deptid={hidden.id}").text
+
+    assert "Budget" in listed_fields and "Offending address" not in listed_fields
+    assert "Offending address" in hidden_fields and "Budget" not in hidden_fields
+    assert client.get("/submitticket/fields?deptid=999999").status_code == 404
+
+
 def test_the_preview_renders_markdown_safely(client):
     response = client.post(
         "/markdown-preview", data={"message": "**bold** <script>alert(1)</script>"}

@@ -14,6 +14,8 @@ _CUSTOM_FIELD = re.compile(r"customfield\[(\d{1,10})\]")
 CLOSURE_CHOICES = {"inherit": None, "yes": True, "no": False}
 # Buttons that only redraw the form (the default, "open", opens the ticket).
 REDRAW_ACTIONS = frozenset({"search", "choose", "change_department", "preview"})
+# What the form's first, unseen button sends: Enter in a text box presses it.
+ENTER = "enter"
 
 # The core names request parameters; the form has one control for some pairs of them.
 FORM_CONTROL_FOR_PARAMETER = {
@@ -73,7 +75,7 @@ class OpenTicketForm:
             },
             draft=form.get("draft", ""),
             remove_held=form.getlist("remove_held"),
-            action=action if (action := form.get("action", "open")) in REDRAW_ACTIONS else "open",
+            action=pressed(form),
         )
 
     def ticket_request(self, uploads: Sequence[IncomingFile]) -> OpenTicketRequest:
@@ -99,6 +101,17 @@ class OpenTicketForm:
             customfields=self.customfields,
             uploads=uploads,
         )
+
+
+def pressed(form: MultiDict) -> str:
+    """The button the form was sent with; Enter after typing a new client query means Search."""
+    action = form.get("action", "open")
+    if action == ENTER:
+        query = form.get("q", "").strip()
+        # The page lists the clients of the query it was drawn for (results_for); a query typed
+        # since is what the Enter was for, anywhere else Enter sends the ticket as in any form.
+        return "search" if query and query != form.get("results_for", "").strip() else "open"
+    return action if action in REDRAW_ACTIONS else "open"
 
 
 def form_errors(

@@ -58,7 +58,11 @@
       if (!response.ok) throw new Error("search failed: " + response.status);
       const data = await response.json();
       // An older, slower answer must not replace a newer one.
-      if (number === latestSearch) showClients(data.clients);
+      if (number === latestSearch) {
+        showClients(data.clients);
+        // Enter then sends the ticket: the server would search again for a query not yet listed.
+        document.querySelector("[data-results-for]").value = text;
+      }
     } catch (error) {
       byId("client-search-status").textContent = "The search did not answer; try again.";
     }

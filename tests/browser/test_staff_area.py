@@ -192,6 +192,36 @@ def test_the_form_works_without_javascript(new_context, app, live_server, make, 
     assert ticket.client_id == account.id and ticket.contact.first_name == "Connie"
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_enter_searches_in_find_client_and_opens_the_ticket_from_the_subject(
+    new_context, live_server, make, account, javascript
+):
+    make.department(name="Support")
+    member = make.staff()
+    page = new_context(java_script_enabled=javascript).new_page()
+    page.goto("/staff/tickets/new")
+    page.get_by_label("Username").fill(member.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    fill_ticket(page, "Sent with Enter")
+    fill_non_client(page)
+
+    page.get_by_label("Find client").fill("Clientson")
+    page.get_by_label("Find client").press("Enter")
+    expect(page.get_by_role("status").filter(has_text="found")).to_have_text("1 client found.")
+    expect(page.get_by_label("Subject")).to_have_value("Sent with Enter")
+    assert tickets() == []
+    page.get_by_label("Subject").press("Enter")
+
+    expect(page.get_by_role("heading", name=re.compile(r"^Ticket Created #"))).to_be_visible()
+    [ticket] = tickets()
+    assert (ticket.subject, ticket.name, ticket.client_id) == (
+        "Sent with Enter",
+        "Nina Nonclient",
+        None,
+    )
+
+
 def test_the_staff_pages_pass_the_accessibility_check(staff_page, make, account):
     make.department(name="Support")
     page = staff_page

@@ -532,6 +532,53 @@ def test_search_without_javascript_lists_clients_as_choices_and_keeps_the_form(
     assert db.session.scalars(select(Ticket)).first() is None
 
 
+@pytest.mark.parametrize(
+    ("query", "results_for", "searches"),
+    [
+        ("acme", "", True),
+        ("acme ", "Clientson", True),
+        ("acme", "acme", False),
+        ("", "", False),
+        ("   ", "acme", False),
+    ],
+    ids=["new-query", "changed-query", "query-already-listed", "no-query", "blank-query"],
+)
+def test_enter_searches_for_a_new_client_query_and_opens_the_ticket_otherwise(
+    staff_client, department, account, query, results_for, searches
+):
+    response = staff_client.post(
+        PAGE,
+        data=form(
+            action="enter",
+            q=query,
+            results_for=results_for,
+            name="Nina Nonclient",
+            email="nina@example.org",
+            deptid=str(department.id),
+            subject="Sent with Enter",
+            message="Typed first",
+        ),
+    )
+    if searches:
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "1 client found." in page
+        assert f'name="results_for" value="{query}"' in page
+        assert 'value="Sent with Enter"' in page
+        assert db.session.scalars(select(Ticket)).first() is None
+    else:
+        assert response.status_code == 303
+        assert only_ticket().subject == "Sent with Enter"
+
+
+def test_enter_is_the_forms_first_button_and_unseen(staff_client, department):
+    page = staff_client.get(PAGE).get_data(as_text=True)
+    the_form = page[page.index('id="open-ticket-form"') :]
+    buttons = re.findall(r"<button [^>]*>", the_form)
+    assert 'value="enter"' in buttons[0]
+    assert 'class="visually-hidden"' in buttons[0] and 'tabindex="-1"' in buttons[0]
+
+
 def test_choosing_a_client_without_javascript_offers_its_requestors_and_records(
     staff_client, account, make
 ):

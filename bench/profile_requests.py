@@ -85,6 +85,7 @@ def scenarios(app, seeded, viewed):
         "api_guest_noemail": api(seeded.guest_department, {**guest, "noemail": "1"}),
         "api_client": api(seeded.client_department, client_fields),
         "form_guest": form,
+        "form_guest_csrf": form,
         "view": view,
     }
 
@@ -106,6 +107,14 @@ def ceiling_scenarios(workdir: Path, seeded) -> dict:
         response = client.post("/submit", data={**guest, "attachments": []})
         assert client.get(response.headers["Location"]).status_code == 200
 
+    def form_csrf():
+        page = client.get("/submit-csrf").get_data(True)
+        response = client.post(
+            "/submit-csrf", data={**_hidden_fields(page), **guest, "attachments": []}
+        )
+        assert response.status_code == 303, response.status_code
+        assert client.get(response.headers["Location"]).status_code == 200
+
     for _ in range(200):
         insert()
     position = iter(range(10**9))
@@ -114,7 +123,7 @@ def ceiling_scenarios(workdir: Path, seeded) -> dict:
         tid, code = opened[next(position) % 200]
         assert client.get(f"/ticket?{urlencode({'tid': tid, 'c': code})}").status_code == 200
 
-    return {"insert": insert, "form": form, "view": view}
+    return {"insert": insert, "form": form, "form_csrf": form_csrf, "view": view}
 
 
 ALTERNATIONS = 5
@@ -124,6 +133,7 @@ CEILING_OF = {
     "api_guest_noemail": "insert",
     "api_client": "insert",
     "form_guest": "form",
+    "form_guest_csrf": "form_csrf",
     "view": "view",
 }
 
@@ -161,7 +171,8 @@ def measure(app, call, count: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--scenarios", default="api_guest,api_guest_noemail,api_client,form_guest,view"
+        "--scenarios",
+        default="api_guest,api_guest_noemail,api_client,form_guest,form_guest_csrf,view",
     )
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--profile", help="one scenario to run under pyinstrument")

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import platform
+import secrets
 import shutil
 import sqlite3
 import statistics
@@ -133,6 +134,12 @@ def scenarios(seeded: seed.Seeded, viewed_portal: list, viewed_ceiling: list) ->
         body = urlencode({"deptid": department, **fields})
         return Target("single.lua", "POST", [f"/ticket\t{success}"], body, table="ceiling_ticket")
 
+    form_fields = urlencode({**guest, "deptid": seeded.guest_department, "action": "submit"})
+    form_target = Target(
+        "form.lua",
+        form_path=f"/submitticket?deptid={seeded.guest_department}",
+        form_fields=form_fields,
+    )
     return [
         Scenario(
             "api_guest",
@@ -155,19 +162,19 @@ def scenarios(seeded: seed.Seeded, viewed_portal: list, viewed_ceiling: list) ->
         Scenario(
             "form_guest",
             "Form: GET form, POST, follow redirect",
+            form_target,
             Target(
-                "form.lua",
-                form_path=f"/submitticket?deptid={seeded.guest_department}",
-                form_fields=urlencode(
-                    {**guest, "deptid": seeded.guest_department, "action": "submit"}
-                ),
+                "form.lua", form_path="/submit", form_fields=form_fields, table="ceiling_ticket"
             ),
+        ),
+        Scenario(
+            "form_guest_csrf",
+            "Form, against a ceiling that also issues and checks a CSRF token",
+            form_target,
             Target(
                 "form.lua",
-                form_path="/submit",
-                form_fields=urlencode(
-                    {**guest, "deptid": seeded.guest_department, "action": "submit"}
-                ),
+                form_path="/submit-csrf",
+                form_fields=form_fields,
                 table="ceiling_ticket",
             ),
         ),
@@ -356,7 +363,8 @@ def per_proof(amount: float, tally: Tally) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--scenarios", default="api_guest,api_guest_noemail,api_client,form_guest,view"
+        "--scenarios",
+        default="api_guest,api_guest_noemail,api_client,form_guest,form_guest_csrf,view",
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -381,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     portal_env = portal_environment(workdir / "portal", **extra)
     ceiling_db = workdir / "ceiling" / "ceiling.sqlite3"
     ceiling_db.parent.mkdir(parents=True, exist_ok=True)
-    ceiling_env = {"CEILING_DATABASE_URI": f"sqlite:///{ceiling_db}"}
+    ceiling_env = {
+        "CEILING_DATABASE_URI": f"sqlite:///{ceiling_db}",
+        "CEILING_SECRET_KEY": secrets.token_hex(32),
+    }
     portal_db = workdir / "portal" / "portal.sqlite3"
 
     print(f"workdir {workdir}", flush=True)

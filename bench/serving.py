@@ -137,8 +137,9 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
-# Counted by the kernel for read/pread and write/pwrite, not for socket sends and receives, so
-# for a gunicorn worker they are its database's (and any file's) I/O, not the HTTP traffic.
+# The kernel counts these for read() and write() calls (pread, pwrite and the vectored ones
+# too), not for send() and recv(), which is how gunicorn moves HTTP: for a worker they are its
+# database's I/O and any file's, not the traffic.
 FILE_IO_FIELDS = ("syscr", "syscw", "wchar")
 
 

@@ -108,8 +108,8 @@ def pressed(form: MultiDict) -> str:
     action = form.get("action", "open")
     if action == ENTER:
         query = form.get("q", "").strip()
-        # The page lists the clients of the query it was drawn for (results_for); a query typed
-        # since is what the Enter was for, anywhere else Enter sends the ticket as in any form.
+        # The page lists the clients of the query it was drawn for (results_for). A query typed
+        # since then is what Enter was meant for; otherwise Enter sends the ticket, as in any form.
         return "search" if query and query != form.get("results_for", "").strip() else "open"
     return action if action in REDRAW_ACTIONS else "open"
 

@@ -26,7 +26,7 @@ from bench.serving import portal_environment
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 
 
-def _hidden_fields(page: str) -> dict[str, str]:
+def hidden_fields(page: str) -> dict[str, str]:
     fields = {}
     for tag in HIDDEN.findall(page):
         name = re.search(r'name="([^"]*)"', tag)
@@ -66,7 +66,7 @@ def scenarios(app, seeded, viewed):
 
     def form():
         page = client.get(f"/submitticket?deptid={seeded.guest_department}").get_data(True)
-        fields = {**_hidden_fields(page), **guest, "deptid": seeded.guest_department}
+        fields = {**hidden_fields(page), **guest, "deptid": seeded.guest_department}
         fields["action"] = "submit"
         response = client.post("/submitticket", data={**fields, "attachments": []})
         assert response.status_code in (302, 303), response.get_data(True)[:500]
@@ -110,7 +110,7 @@ def ceiling_scenarios(workdir: Path, seeded) -> dict:
     def form_csrf():
         page = client.get("/submit-csrf").get_data(True)
         response = client.post(
-            "/submit-csrf", data={**_hidden_fields(page), **guest, "attachments": []}
+            "/submit-csrf", data={**hidden_fields(page), **guest, "attachments": []}
         )
         assert response.status_code == 303, response.status_code
         assert client.get(response.headers["Location"]).status_code == 200

@@ -1,4 +1,4 @@
-"""CPU per request of the API and view scenarios by direct WSGI calls, portal against ceiling.
+"""CPU per request of the benchmark's scenarios by direct WSGI calls, portal against ceiling.
 
 No gunicorn, no wrk and no test client: each app is called with a prepared WSGI environ in one
 process, in short alternating batches, and the CPU time per request of each is reported. Both
@@ -7,6 +7,10 @@ than `bench.profile_requests`' is, and it moves far less with the machine's load
 
     .venv/bin/python -m bench.wsgi_calls --scenarios view,api_guest --count 10000
 
+The form scenarios count tickets, not requests: a guest's browser GETs the form, POSTs it with
+the page's hidden fields as multipart, and GETs the page the redirect names, keeping the
+session cookie between them, as bench.run's form.lua does.
+
 Use it to compare two versions of the portal; `bench.run` gives the figures of record.
 """
 
@@ -14,22 +18,31 @@ import argparse
 import functools
 import io
 import os
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from bench import ceiling_app, seed
-from bench.profile_requests import alternated, build
+from bench.profile_requests import hidden_fields, alternated, build
 from bench.run import api_fields, ticket_fields
 
 BATCH = 50
 
 
-def environ(method: str, path: str, query: str = "", body: bytes = b"") -> dict:
+def environ(
+    method: str,
+    path: str,
+    query: str = "",
+    body: bytes = b"",
+    content_type: str = "application/x-www-form-urlencoded",
+    cookie: str = "",
+) -> dict:
     """A WSGI environ as gunicorn would pass it for a form POST or a GET."""
     return {
+        **({"HTTP_COOKIE": cookie} if cookie else {}),
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": query,
@@ -39,7 +52,7 @@ def environ(method: str, path: str, query: str = "", body: bytes = b"") -> dict:
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000",
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_TYPE": content_type,
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
@@ -76,6 +89,96 @@ def requests_of(scenario: str, seeded, viewed, ceiling_viewed) -> tuple[list, li
     )
 
 
+BOUNDARY = "----benchFormBoundary7MA4YWxkTrZu0gW"
+
+
+def multipart(fields: dict[str, str], file_field: str) -> bytes:
+    """As a browser sends a form with an unused file input: its empty part comes last."""
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{file_field}"; filename=""\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n\r\n"
+    )
+    parts.append(f"--{BOUNDARY}--\r\n")
+    return "".join(parts).encode()
+
+
+class FormGuest:
+    """One browser's way through a form, one ticket per call, its cookies kept between calls."""
+
+    def __init__(self, app, form_path: str, fields: dict[str, str]):
+        self.app, self.fields = app, fields
+        self.form_path, _, self.form_query = form_path.partition("?")
+        self.cookies: dict[str, str] = {}
+
+    def call(self, method: str, path: str, query: str = "", body: bytes = b"", **kind):
+        answer: dict = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = int(status[:3]), headers
+
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        response = self.app(
+            environ(method, path, query, body, cookie=cookie, **kind), start_response
+        )
+        data = b"".join(response)
+        getattr(response, "close", lambda: None)()
+        for name, value in answer["headers"]:
+            if name.lower() == "set-cookie":
+                cookie_name, _, rest = value.partition("=")
+                self.cookies[cookie_name.strip()] = rest.split(";", 1)[0]
+            elif name.lower() == "location":
+                answer["location"] = value
+        return answer["status"], answer.get("location"), data
+
+    def ticket(self) -> None:
+        status, _, page = self.call("GET", self.form_path, self.form_query)
+        assert status == 200, status
+        action = urlsplit(_FORM_ACTION.search(page.decode()).group(1))
+        fields = {**hidden_fields(page.decode()), **self.fields}
+        body = multipart(fields, "attachments")
+        status, location, _ = self.call(
+            "POST", action.path, action.query, body, content_type=_MULTIPART
+        )
+        assert status == 303 and location, status
+        confirmation = urlsplit(location)
+        status, _, page = self.call("GET", confirmation.path, confirmation.query)
+        assert status == 200, status
+
+
+_FORM_ACTION = re.compile(r'<form method="post" action="([^"]*)"[^>]*multipart/form-data')
+_MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+# The ceiling's form each form scenario is compared with, as in bench.run.
+FORM_CEILINGS = {"form_guest": "/submit", "form_guest_csrf": "/submit-csrf"}
+
+
+def form_calls(app, ceiling, seeded, scenario: str):
+    """(portal, ceiling): each measures CPU ms per ticket over a given number of tickets."""
+    fields = {
+        **ticket_fields(name="Gus Guest", email="gus@example.com"),
+        "deptid": str(seeded.guest_department),
+        "action": "submit",
+    }
+    portal = FormGuest(app, f"/submitticket?deptid={seeded.guest_department}", fields)
+    ceiling_guest = FormGuest(ceiling, FORM_CEILINGS[scenario], fields)
+    return (
+        functools.partial(cpu_ms_per_ticket, portal),
+        functools.partial(cpu_ms_per_ticket, ceiling_guest),
+    )
+
+
+def cpu_ms_per_ticket(guest: FormGuest, count: int) -> float:
+    started = time.process_time()
+    for _ in range(count):
+        guest.ticket()
+    return 1000 * (time.process_time() - started) / count
+
+
 def cpu_ms_per_request(app, requests: list, proof: bytes, count: int) -> float:
     def start_response(status, headers, exc_info=None):
         assert status.startswith("200"), status
@@ -92,8 +195,13 @@ def cpu_ms_per_request(app, requests: list, proof: bytes, count: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenarios", default="api_guest,api_guest_noemail,api_client,view")
-    parser.add_argument("--count", type=int, default=10000, help="requests per app and scenario")
+    parser.add_argument(
+        "--scenarios",
+        default="api_guest,api_guest_noemail,api_client,form_guest,form_guest_csrf,view",
+    )
+    parser.add_argument(
+        "--count", type=int, default=10000, help="requests (form: tickets) per app and scenario"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="portal-wsgi-calls-") as directory:
         # Web workers only queue email here, as in the throughput runs of record.
@@ -104,22 +212,31 @@ def main(argv: list[str] | None = None) -> int:
         ceiling = ceiling_app.create_app()
         ceiling_viewed = seed.ceiling_tickets(database, len(viewed))
         for name in args.scenarios.split(","):
-            portal_requests, ceiling_requests, proof = requests_of(
-                name, seeded, viewed, ceiling_viewed
-            )
-            cpu_ms_per_request(app, portal_requests, proof, 100)
-            cpu_ms_per_request(ceiling, ceiling_requests, proof, 100)
+            if name in FORM_CEILINGS:
+                unit = "ticket"
+                portal_call, ceiling_call = form_calls(app, ceiling, seeded, name)
+            else:
+                unit = "request"
+                portal_requests, ceiling_requests, proof = requests_of(
+                    name, seeded, viewed, ceiling_viewed
+                )
+                portal_call = functools.partial(cpu_ms_per_request, app, portal_requests, proof)
+                ceiling_call = functools.partial(
+                    cpu_ms_per_request, ceiling, ceiling_requests, proof
+                )
+            portal_call(100)
+            ceiling_call(100)
             # Short alternating batches: this host's speed changes within seconds, and a batch
             # of each app side by side sees the same speed.
             batches = max(1, args.count // BATCH)
             portal_ms, ceiling_ms = alternated(
-                functools.partial(cpu_ms_per_request, app, portal_requests, proof, BATCH),
-                functools.partial(cpu_ms_per_request, ceiling, ceiling_requests, proof, BATCH),
+                functools.partial(portal_call, BATCH),
+                functools.partial(ceiling_call, BATCH),
                 batches,
             )
             print(
                 f"{name:18s} portal {portal_ms:.3f} ms, ceiling {ceiling_ms:.3f} ms CPU per"
-                f" request ({batches} alternating batches of {BATCH}); ratio"
+                f" {unit} ({batches} alternating batches of {BATCH}); ratio"
                 f" {ceiling_ms / portal_ms:.2f}"
             )
             sys.stdout.flush()

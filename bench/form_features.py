@@ -9,7 +9,8 @@ alternating batches beside the ceiling's form, and the difference is what the fe
 
 "Without" replaces the feature with the least that lets the form still open its ticket: a
 bare page with the same hidden fields, department rows read once at start, no submission key,
-no guest checks. Nothing here is a way to run the portal; it only shows where the time goes.
+no guest checks. Only the CPU time inside the app counts, as in bench.wsgi_calls. Nothing
+here is a way to run the portal; it only shows where the time goes.
 """
 
 import argparse
@@ -77,9 +78,11 @@ def features(app, department: int) -> dict[str, list[tuple[str, object]]]:
     found = {
         "compose page template": [("portal.client.submission.render_compose", bare_compose_page)],
         "confirmation template": [("portal.client.submission.render_template", bare_confirmation)],
-        "department reads": [
-            ("portal.client.submission.form_departments", lambda session, chosen: offered),
-            ("portal.tickets.departments._read_rules", lambda session, chosen: rules),
+        "departments on the form": [
+            ("portal.client.submission.form_departments", lambda session, chosen: offered)
+        ],
+        "department's rules": [
+            ("portal.tickets.departments._read_rules", lambda session, chosen: rules)
         ],
         "submission key": [("portal.tickets.idempotency.look_up", NoSubmissionKey)],
         "guest checks": [

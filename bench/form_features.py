@@ -26,8 +26,7 @@ from flask_wtf.csrf import generate_csrf
 
 from bench import ceiling_app
 from bench.profile_requests import build
-from bench.run import ticket_fields
-from bench.wsgi_calls import FormGuest, cpu_ms_per_ticket
+from bench.wsgi_calls import FormGuest, cpu_ms_per_ticket, form_guests
 
 BATCH = 50
 
@@ -112,13 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         app, seeded, _ = build(Path(directory), {"PORTAL_MAIL_DELIVER_AFTER_COMMIT": "false"})
         os.environ["CEILING_DATABASE_URI"] = f"sqlite:///{Path(directory) / 'ceiling.sqlite3'}"
         ceiling_app.create_schema()
-        fields = {
-            **ticket_fields(name="Gus Guest", email="gus@example.com"),
-            "deptid": str(seeded.guest_department),
-            "action": "submit",
-        }
-        portal = FormGuest(app, f"/submitticket?deptid={seeded.guest_department}", fields)
-        ceiling = FormGuest(ceiling_app.create_app(), "/submit", fields)
+        portal, ceiling = form_guests(app, ceiling_app.create_app(), seeded, "/submit")
         known = features(app, seeded.guest_department)
         chosen = args.features.split(",") if args.features else list(known)
         cpu_ms_per_ticket(portal, 200)

@@ -163,15 +163,22 @@ _MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 FORM_CEILINGS = {"form_guest": "/submit", "form_guest_csrf": "/submit-csrf"}
 
 
-def form_calls(app, ceiling, seeded, scenario: str):
-    """(portal, ceiling): each measures CPU ms per ticket over a given number of tickets."""
+def form_guests(app, ceiling, seeded, ceiling_form: str) -> tuple[FormGuest, FormGuest]:
+    """A guest on the portal's form and one on the ceiling's, sending the same fields."""
     fields = {
         **ticket_fields(name="Gus Guest", email="gus@example.com"),
         "deptid": str(seeded.guest_department),
         "action": "submit",
     }
-    portal = FormGuest(app, f"/submitticket?deptid={seeded.guest_department}", fields)
-    ceiling_guest = FormGuest(ceiling, FORM_CEILINGS[scenario], fields)
+    return (
+        FormGuest(app, f"/submitticket?deptid={seeded.guest_department}", fields),
+        FormGuest(ceiling, ceiling_form, fields),
+    )
+
+
+def form_calls(app, ceiling, seeded, scenario: str):
+    """(portal, ceiling): each measures CPU ms per ticket over a given number of tickets."""
+    portal, ceiling_guest = form_guests(app, ceiling, seeded, FORM_CEILINGS[scenario])
     return (
         functools.partial(cpu_ms_per_ticket, portal),
         functools.partial(cpu_ms_per_ticket, ceiling_guest),

@@ -27,6 +27,9 @@ from flask_wtf.csrf import generate_csrf
 from bench import ceiling_app
 from bench.profile_requests import build
 from bench.wsgi_calls import FormGuest, cpu_ms_per_ticket, form_guests
+from portal.extensions import db
+from portal.tickets import departments, idempotency, operations
+from portal.tickets.access import form_departments
 
 BATCH = 50
 
@@ -58,18 +61,12 @@ class NoSubmissionKey:
         self.session = session
 
     def open_ticket(self, request, settings, acting_staff=None):
-        from portal.tickets import idempotency, operations
-
         opened = operations.open_ticket(self.session, request, settings)
         return idempotency.Outcome(opened.id, opened.tid, opened.c, False, None, None)
 
 
 def features(app, department: int) -> dict[str, list[tuple[str, object]]]:
     """Each feature's name, and what stands in for it while it is switched off."""
-    from portal.extensions import db
-    from portal.tickets import departments
-    from portal.tickets.access import form_departments
-
     with app.app_context():
         offered = form_departments(db.session, department)
         rules = departments._read_rules(db.session, department)

@@ -101,13 +101,7 @@ def create_app() -> Flask:
     # The browser's way, with nothing but the steps themselves: a form, a POST, a redirect.
     @app.get("/submit")
     def submit_form():
-        return (
-            '<!doctype html><form method="post" action="/submit" enctype="multipart/form-data">'
-            '<input type="hidden" name="token" value="ceiling">'
-            '<input name="name"><input name="email"><input name="subject">'
-            '<input type="file" name="attachments" multiple>'
-            "<textarea name=message></textarea><button>Submit</button></form>"
-        )
+        return form_page("/submit", '<input type="hidden" name="token" value="ceiling">')
 
     @app.post("/submit")
     def submit_ticket():
@@ -119,13 +113,8 @@ def create_app() -> Flask:
     # targets; bench.run reports the form against it beside the plain one, to show that share.
     @app.get("/submit-csrf")
     def submit_form_with_csrf():
-        return (
-            '<!doctype html><form method="post" action="/submit-csrf"'
-            ' enctype="multipart/form-data">'
-            f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
-            '<input name="name"><input name="email"><input name="subject">'
-            '<input type="file" name="attachments" multiple>'
-            "<textarea name=message></textarea><button>Submit</button></form>"
+        return form_page(
+            "/submit-csrf", f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
         )
 
     @app.post("/submit-csrf")
@@ -137,6 +126,17 @@ def create_app() -> Flask:
         return submit_ticket()
 
     return app
+
+
+def form_page(action: str, hidden_input: str) -> str:
+    """The ceiling's form: its hidden input, then the fields the benchmark fills in."""
+    return (
+        f'<!doctype html><form method="post" action="{action}" enctype="multipart/form-data">'
+        f"{hidden_input}"
+        '<input name="name"><input name="email"><input name="subject">'
+        '<input type="file" name="attachments" multiple>'
+        "<textarea name=message></textarea><button>Submit</button></form>"
+    )
 
 
 def create_schema() -> None:

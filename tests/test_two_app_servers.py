@@ -6,8 +6,6 @@ token, the draft token, the files it holds) must be good on the other.
 """
 
 import io
-import re
-from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +15,7 @@ from portal.extensions import db
 from portal.mail import relay_of
 from portal.models import Ticket
 from tests.factories import PASSWORD
+from tests.pages import hidden_fields
 
 FIRST, SECOND = 0, 1
 
@@ -68,13 +67,6 @@ class Visitor:
 @pytest.fixture
 def visitor(app, second_server) -> Visitor:
     return Visitor(app, second_server)
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    return {
-        unescape(name): unescape(value)
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
-    }
 
 
 def guest_fields(department, **fields) -> dict:

@@ -13,11 +13,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Row
 from werkzeug.datastructures import FileStorage
 
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts
+from portal.client.blank_form import blank_form
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
 from portal.extensions import db
@@ -75,7 +77,8 @@ def submit_ticket():
     form = ComposeForm(deptid=department.id, draft=new_draft_token(session))
     if user is None:
         form.shown = shown_stamp(form.draft)
-    elif (account := acting_account(user)) is not None:
+        return blank_guest_form(form, offered)
+    if (account := acting_account(user)) is not None:
         form.account_id = account.id
     return render_compose(form, offered, FormErrors(), held_files=[])
 
@@ -226,6 +229,26 @@ def related_choices(account: ClientAccount | None) -> list[tuple[str, list[tuple
         ("Domains", [(f"D{d.id}", d.label) for d in account.domains]),
     ]
     return [(label, options) for label, options in groups if options]
+
+
+def blank_guest_form(form: ComposeForm, offered: FormDepartments):
+    """A guest's empty form, as render_compose() makes it, cut from the worker's kept page."""
+    if "_flashes" in session:
+        # A message waiting to be shown is part of the page; such pages are rare.
+        return render_compose(form, offered, FormErrors(), held_files=[])
+    # Everything the blank page is made of but its hidden values, this request's department
+    # rows included, so that an operator's change shows on the next GET.
+    key = (
+        request.script_root,
+        ticket_settings(),
+        tuple(offered.listed),
+        offered.chosen,
+        tuple(offered.field_rows),
+    )
+    values = {"csrf_token": generate_csrf(), "draft": form.draft, "shown": form.shown}
+    return blank_form(
+        key, values, lambda: render_compose(form, offered, FormErrors(), held_files=[])[0]
+    )
 
 
 def render_compose_again(form: ComposeForm, errors: FormErrors, held_files: list, **options):

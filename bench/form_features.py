@@ -46,6 +46,10 @@ def bare_compose_page(form, offered, errors, held_files, **options):
     ), 200
 
 
+def bare_blank_form(form, offered):
+    return bare_compose_page(form, offered, errors=None, held_files=[])[0]
+
+
 def bare_confirmation(name: str, **context):
     if name == "client/ticket_created.html":
         return f"{context['tid']} {context['code']}"
@@ -72,7 +76,11 @@ def features(app, department: int) -> dict[str, list[tuple[str, object]]]:
         rules = departments._read_rules(db.session, department)
         db.session.remove()
     found = {
-        "compose page template": [("portal.client.submission.render_compose", bare_compose_page)],
+        # A guest's first GET is served from the page the worker keeps, so both ways are bare.
+        "compose page template": [
+            ("portal.client.submission.render_compose", bare_compose_page),
+            ("portal.client.submission.blank_guest_form", bare_blank_form),
+        ],
         "confirmation template": [("portal.client.submission.render_template", bare_confirmation)],
         "departments on the form": [
             ("portal.client.submission.form_departments", lambda session, chosen: offered)

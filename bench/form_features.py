@@ -76,7 +76,7 @@ def features(app, department: int) -> dict[str, list[tuple[str, object]]]:
         rules = departments._read_rules(db.session, department)
         db.session.remove()
     found = {
-        # A guest's first GET is served from the page the worker keeps, so both ways are bare.
+        # A guest's first GET comes from the page the worker keeps, not render_compose: both go.
         "compose page template": [
             ("portal.client.submission.render_compose", bare_compose_page),
             ("portal.client.submission.blank_guest_form", bare_blank_form),

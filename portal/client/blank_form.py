@@ -33,8 +33,9 @@ class CutPage:
     def cut(cls, page: str, values: Mapping[str, str]) -> "CutPage | None":
         """The page cut at each of the values; None unless each shows, as the template escapes it.
 
-        A value the page shows in some other form (encoded in a link, say) could not be cut out
-        and would be served to the next guest: such a page is never kept.
+        A page that also shows a value unescaped is never kept: that copy could not be cut out
+        and would be served to the next guest. The values must be ones no template transforms
+        further (tokens, not text a filter changes).
         """
         escaped = {str(escape(value)): name for name, value in values.items()}
         if len(escaped) != len(values) or not all(text in page for text in escaped):

@@ -1,6 +1,6 @@
 """Tickets per second of the portal against the ceiling of its stack, on loopback, with wrk.
 
-    .venv/bin/python -m bench.run                      # every scenario, 15 rounds of 2 s
+    .venv/bin/python -m bench.run                      # every scenario, 3 rounds of 10 s
     .venv/bin/python -m bench.run --scenarios api_guest --rounds 1 --duration 5
 
 Both apps run under gunicorn with the repo's gunicorn.conf.py and 2 sync workers, side by side;
@@ -366,11 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         "--scenarios",
         default="api_guest,api_guest_noemail,api_client,form_guest,form_guest_csrf,view",
     )
-    # Many short rounds: on a host whose speed swings within seconds, rounds of 2 s gave the
-    # same ratios as rounds of 10 s on average, with a sixth of the spread between runs
-    # (bench/README.md, eighth sitting).
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--duration", type=int, default=2, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app")
     parser.add_argument("--workdir", type=Path, help="default: a new directory under /tmp")

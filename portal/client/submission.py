@@ -233,9 +233,13 @@ def related_choices(account: ClientAccount | None) -> list[tuple[str, list[tuple
 
 def blank_guest_form(form: ComposeForm, offered: FormDepartments):
     """A guest's empty form, as render_compose() makes it, cut from the worker's kept page."""
+
+    def render() -> str:
+        return render_compose(form, offered, FormErrors(), held_files=[])[0]
+
     if "_flashes" in session:
         # A message waiting to be shown is part of the page; such pages are rare.
-        return render_compose(form, offered, FormErrors(), held_files=[])
+        return render()
     # Everything the blank page is made of but its hidden values, this request's department
     # rows included, so that an operator's change shows on the next GET.
     key = (
@@ -246,9 +250,7 @@ def blank_guest_form(form: ComposeForm, offered: FormDepartments):
         tuple(offered.field_rows),
     )
     values = {"csrf_token": generate_csrf(), "draft": form.draft, "shown": form.shown}
-    return blank_form(
-        key, values, lambda: render_compose(form, offered, FormErrors(), held_files=[])[0]
-    )
+    return blank_form(key, values, render)
 
 
 def render_compose_again(form: ComposeForm, errors: FormErrors, held_files: list, **options):

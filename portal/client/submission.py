@@ -1,6 +1,9 @@
 """Submit ticket: choose a department, fill in the form, see the ticket number and access code."""
 
+import re
+from collections.abc import Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from flask import (
@@ -19,9 +22,9 @@ from werkzeug.datastructures import FileStorage
 
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts
-from portal.client.blank_form import blank_form
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
+from portal.client.kept_pages import kept_page
 from portal.extensions import db
 from portal.held_uploads import (
     HeldUploads,
@@ -54,6 +57,8 @@ NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
 OPENED_TICKETS_KEY = "opened_tickets"
 OPENED_TICKETS_KEPT = 5
 ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
+# Characters a query string carries as they are (RFC 3986's unreserved ones).
+UNCHANGED_BY_URL_QUOTING = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @client.get("/submitticket.php")
@@ -163,6 +168,21 @@ def ticket_created(tid: str):
     code = dict(session.get(OPENED_TICKETS_KEY, [])).get(tid)
     if code is None:
         return redirect(url_for(".submit_ticket"))
+    return confirmation_page({"tid": tid, "code": code})
+
+
+def confirmation_page(values: dict[str, str]) -> str:
+    """The new ticket's number and code; a guest's page is cut from the one the worker keeps."""
+    # Kept only for values that URL quoting leaves as they are: the view link carries them
+    # quoted, and a kept page is filled with HTML escaping alone.
+    if signed_in_user() is None and all(map(UNCHANGED_BY_URL_QUOTING.fullmatch, values.values())):
+        key = (request.script_root, "client/ticket_created.html")
+        return kept_page(key, values, render_confirmation)
+    return render_confirmation(values)
+
+
+def render_confirmation(shown: Mapping[str, str]) -> str:
+    tid, code = shown["tid"], shown["code"]
     return render_template(
         "client/ticket_created.html",
         tid=tid,
@@ -231,15 +251,15 @@ def related_choices(account: ClientAccount | None) -> list[tuple[str, list[tuple
     return [(label, options) for label, options in groups if options]
 
 
-def blank_guest_form(form: ComposeForm, offered: FormDepartments):
+def blank_guest_form(form: ComposeForm, offered: FormDepartments) -> str:
     """A guest's empty form, as render_compose() makes it, cut from the worker's kept page."""
 
-    def render() -> str:
-        return render_compose(form, offered, FormErrors(), held_files=[])[0]
+    def render(shown: Mapping[str, str]) -> str:
+        page_form = replace(form, draft=shown["draft"], shown=shown["shown"])
+        return render_compose(
+            page_form, offered, FormErrors(), held_files=[], csrf_token=shown["csrf_token"]
+        )[0]
 
-    if "_flashes" in session:
-        # A message waiting to be shown is part of the page; such pages are rare.
-        return render()
     # Everything the blank page is made of but its hidden values, this request's department
     # rows included, so that an operator's change shows on the next GET.
     key = (
@@ -250,7 +270,7 @@ def blank_guest_form(form: ComposeForm, offered: FormDepartments):
         tuple(offered.field_rows),
     )
     values = {"csrf_token": generate_csrf(), "draft": form.draft, "shown": form.shown}
-    return blank_form(key, values, render)
+    return kept_page(key, values, render)
 
 
 def render_compose_again(form: ComposeForm, errors: FormErrors, held_files: list, **options):
@@ -267,7 +287,9 @@ def render_compose(
     *,
     show_preview: bool = False,
     status: int = 200,
+    csrf_token: str | None = None,
 ):
+    """The compose page; `csrf_token` stands in for this session's token on a page kept."""
     user = signed_in_user()
     account = (
         next((a for a in acting_accounts(user) if a.id == form.account_id), None) if user else None
@@ -284,4 +306,5 @@ def render_compose(
         held_files=held_files,
         settings=ticket_settings(),
         show_preview=show_preview,
+        csrf_token_value=csrf_token or generate_csrf(),
     ), status

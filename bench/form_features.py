@@ -49,8 +49,8 @@ def bare_blank_form(form, offered):
     return bare_compose_page(form, offered, errors=None, held_files=[])[0]
 
 
-def bare_confirmation(values):
-    return f"{values['tid']} {values['code']}"
+def bare_confirmation(tid, code):
+    return f"{tid} {code}"
 
 
 class NoSubmissionKey:

@@ -168,11 +168,12 @@ def ticket_created(tid: str):
     code = dict(session.get(OPENED_TICKETS_KEY, [])).get(tid)
     if code is None:
         return redirect(url_for(".submit_ticket"))
-    return confirmation_page({"tid": tid, "code": code})
+    return confirmation_page(tid, code)
 
 
-def confirmation_page(values: dict[str, str]) -> str:
+def confirmation_page(tid: str, code: str) -> str:
     """The new ticket's number and code; a guest's page is cut from the one the worker keeps."""
+    values = {"tid": tid, "code": code}
     # Kept only for values that URL quoting leaves as they are: the view link carries them
     # quoted, and a kept page is filled with HTML escaping alone.
     if signed_in_user() is None and all(map(UNCHANGED_BY_URL_QUOTING.fullmatch, values.values())):

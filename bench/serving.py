@@ -9,12 +9,21 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 30
+# gunicorn 25.1 and later open a control socket in the user's home unless told not to: each
+# benchmark master would take it over from the one before, and from any gunicorn this user
+# already runs on the host.
+NO_CONTROL_SOCKET = (
+    ["--no-control-socket"]
+    if tuple(int(part) for part in version("gunicorn").split(".")[:2]) >= (25, 1)
+    else []
+)
 
 
 def free_port() -> int:
@@ -73,6 +82,7 @@ class Server:
                 # Both apps restart workers alike; a restart inside a 10 s run is noise.
                 "--max-requests",
                 "0",
+                *NO_CONTROL_SOCKET,
                 self.app,
             ],
             cwd=REPO,

@@ -2,6 +2,7 @@
 
 import http.client
 import os
+import re
 import secrets
 import signal
 import socket
@@ -21,7 +22,7 @@ STARTUP_SECONDS = 30
 # already runs on the host.
 NO_CONTROL_SOCKET = (
     ["--no-control-socket"]
-    if tuple(int(part) for part in version("gunicorn").split(".")[:2]) >= (25, 1)
+    if tuple(map(int, re.match(r"(\d+)\.(\d+)", version("gunicorn")).groups())) >= (25, 1)
     else []
 )
 

@@ -312,7 +312,8 @@ def report(machine: dict, results: dict, settings: dict) -> str:
                 f"| {entry['title']} | {app} | {tally['per_second']:.0f} | {tally['p50_ms']:.1f} "
                 f"| {tally['p99_ms']:.1f} | {tally['proved']} | {tally['refused']} "
                 f"| {tally['rows_added']} | {tally['worker_cpu_ms_per_proof']:.1f} "
-                f"| {f'{ratio:.2f}' if mine else ''} | {by_round if mine else ''} "
+                # Three places: two round 0.847 up onto a target of 0.85.
+                f"| {f'{ratio:.3f}' if mine else ''} | {by_round if mine else ''} "
                 f"| {f'{by_cpu:.2f}' if mine else ''} |"
             )
     lines += [

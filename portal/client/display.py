@@ -1,14 +1,10 @@
 """Template filters, tests and context the client pages and the shared compose macros use."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
-
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts
 from portal.identity import signed_in_user
 from portal.rendering import is_safe_link
+from portal.ticket_facts import local_time
 from portal.tickets.attachments import format_size
 
 
@@ -17,14 +13,7 @@ def filesize(size: int) -> str:
     return format_size(int(size))
 
 
-@client.app_template_filter("local_time")
-def local_time(moment: datetime | None) -> str:
-    """A stored naive-UTC time in the portal's time zone."""
-    if moment is None:
-        return ""
-    local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-    # The same text as strftime("%Y-%m-%d %H:%M %Z"), measured at 3.1 against 4.5 to 6 us.
-    return f"{local.isoformat(' ', 'minutes')[:16]} {local.tzname()}"
+client.add_app_template_filter(local_time, "local_time")
 
 
 @client.app_template_test("safe_link")

@@ -12,7 +12,7 @@ next GET.
 
 import re
 import secrets
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app, session
@@ -23,6 +23,9 @@ from portal.client import client
 
 # A few pages per mount point and department; old ones are dropped all at once.
 MAX_PAGES = 64
+# Characters a query string carries as they are (RFC 3986's unreserved ones): a value made of
+# them can be filled into a kept page's links as it is filled into its text.
+UNCHANGED_BY_URL_QUOTING = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +65,19 @@ def _keep_pages(state: BlueprintSetupState) -> None:
 
 
 def kept_page(
-    key: Hashable, values: Mapping[str, str], render: Callable[[Mapping[str, str]], str]
+    key: Hashable,
+    values: Mapping[str, str],
+    render: Callable[[Mapping[str, str]], str],
+    *,
+    private: Collection[str] | None = None,
 ) -> str:
     """The page for `key` showing `values`; `render(shown)` makes the page that shows `shown`.
 
     The key must name everything else the page depends on. A page with a flashed message
     waiting, and every page in a worker that reloads templates (debug), are rendered each time.
+    `private` names the values (all, unless given) that no fixed text may show: one that does
+    reached the template by another way than `shown`. Leave out text that pages commonly show
+    anyway, a status "Open" beside the link "Open a ticket".
     """
     if current_app.jinja_env.auto_reload or "_flashes" in session:
         return render(values)
@@ -80,10 +90,26 @@ def kept_page(
         cut = CutPage.cut(render(stand_ins), stand_ins)
         # A value in the fixed text may have come from elsewhere than `shown` (the session's
         # CSRF token, say): kept, it would be served to every guest. Render this one in full.
-        either_form = {text for value in values.values() for text in (value, str(escape(value)))}
-        if cut is None or any(text in piece for piece in cut.pieces for text in either_form):
+        checked = [values[name] for name in values if private is None or name in private]
+        either_form = {text for value in checked for text in (value, str(escape(value)))}
+        if (
+            cut is None
+            or any(text in piece for piece in cut.pieces for text in either_form)
+            or _shows_a_changed_stand_in(cut, stand_ins.values())
+        ):
             return render(values)
         if len(kept) >= MAX_PAGES:
             kept.clear()
         kept[key] = cut
     return cut.filled(values)
+
+
+def _shows_a_changed_stand_in(cut: CutPage, stand_ins: Iterable[str]) -> bool:
+    # A filter that changed a stand-in (upper, truncate) left it in the fixed text, where every
+    # later guest would get it. Eight of its characters in a row, in either case, give it away.
+    fixed = "".join(cut.pieces).lower()
+    return any(
+        stand_in[start : start + 8] in fixed
+        for stand_in in stand_ins
+        for start in range(len(stand_in) - 7)
+    )

@@ -1,6 +1,5 @@
 """Submit ticket: choose a department, fill in the form, see the ticket number and access code."""
 
-import re
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import replace
@@ -24,7 +23,7 @@ from portal.client import client
 from portal.client.acting import acting_account, acting_accounts
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
-from portal.client.kept_pages import kept_page
+from portal.client.kept_pages import UNCHANGED_BY_URL_QUOTING, kept_page
 from portal.extensions import db
 from portal.held_uploads import (
     HeldUploads,
@@ -57,8 +56,6 @@ NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
 OPENED_TICKETS_KEY = "opened_tickets"
 OPENED_TICKETS_KEPT = 5
 ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
-# Characters a query string carries as they are (RFC 3986's unreserved ones).
-UNCHANGED_BY_URL_QUOTING = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @client.get("/submitticket.php")

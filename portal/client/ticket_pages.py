@@ -1,5 +1,7 @@
 """Viewing, downloading from and closing a ticket with its tid and access code; My tickets."""
 
+from collections.abc import Mapping
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import (
@@ -10,14 +12,17 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
 
 from portal.client import client
 from portal.client.acting import acting_account
+from portal.client.kept_pages import UNCHANGED_BY_URL_QUOTING, kept_page
 from portal.downloads import attachment_download
 from portal.extensions import db
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
 from portal.site_links import site_link
+from portal.ticket_facts import TicketFacts, ticket_facts
 from portal.tickets.access import (
     Decision,
     TicketPage,
@@ -106,21 +111,58 @@ def my_tickets():
 def render_ticket(
     ticket: Ticket | TicketPage, *, close_error: str | None = None, status: int = 200
 ):
-    # The links all carry the same query; encoded once, it costs less than url_for's per link.
+    facts = ticket_facts(ticket)
+    may_close = client_may_close(ticket)
+    values = facts.texts() | ({"code": ticket.access_code} if may_close else {})
+
+    def render(shown: Mapping[str, str]) -> str:
+        shown_facts = replace(
+            facts,
+            **{name: shown[name] for name in TicketFacts.TEXTS},
+            message_html=Markup(shown["message_html"]),  # noqa: S704 - HTML, or a stand-in
+        )
+        return render_view_page(shown_facts, [], may_close, shown.get("code"))
+
+    # A guest's view of a ticket with neither attachments nor custom field values is cut from
+    # the page the worker keeps for tickets like it (portal/client/kept_pages.py). Kept only
+    # for a tid and code that URL quoting leaves as they are: the Close link carries them quoted.
+    if (
+        close_error is None
+        and not ticket.attachments
+        and not facts.field_values
+        and signed_in_user() is None
+        and UNCHANGED_BY_URL_QUOTING.fullmatch(ticket.tid)
+        and UNCHANGED_BY_URL_QUOTING.fullmatch(ticket.access_code)
+    ):
+        key = (request.script_root, "client/view_ticket.html", facts.is_closed, may_close)
+        return kept_page(key, values, render, private=("tid", "code")), status
     rights = "?" + urlencode({"tid": ticket.tid, "c": ticket.access_code})
     links = [
         (a, url_for(".download_attachment", attachment_id=a.id) + rights)
         for a in ticket.attachments
     ]
-    may_close = client_may_close(ticket)
+    return render_view_page(facts, links, may_close, ticket.access_code, close_error), status
+
+
+def render_view_page(
+    facts: TicketFacts,
+    attachment_links: list,
+    may_close: bool,
+    code: str | None,
+    close_error: str | None = None,
+) -> str:
+    close_url = None
+    if may_close:
+        rights = urlencode({"tid": facts.tid, "c": code})
+        close_url = f"{site_link('client.confirm_close_ticket')}?{rights}"
     return render_template(
         "client/view_ticket.html",
-        ticket=ticket,
-        attachment_links=links,
+        facts=facts,
+        attachment_links=attachment_links,
         close_error=close_error,
         may_close=may_close,
-        close_url=site_link("client.confirm_close_ticket") + rights if may_close else None,
-    ), status
+        close_url=close_url,
+    )
 
 
 def refused(decision: Decision):

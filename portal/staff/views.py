@@ -50,6 +50,7 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors, local_redirect_target
+from portal.ticket_facts import ticket_facts
 from portal.tickets import FieldError, IncomingFile, OpenTicketError, TicketSettings, idempotency
 from portal.tickets.parameters import row_id
 
@@ -164,7 +165,11 @@ def ticket(tid: str):
         for file in found.attachments
     ]
     return render_template(
-        "staff/ticket.html", ticket=found, view_link=client_view_link(found), attachment_links=links
+        "staff/ticket.html",
+        ticket=found,
+        facts=ticket_facts(found, show_admin_fields=True),
+        view_link=client_view_link(found),
+        attachment_links=links,
     )
 
 

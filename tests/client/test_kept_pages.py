@@ -1,4 +1,7 @@
-"""A guest's blank form and confirmation come from pages the worker keeps, as renders give them."""
+"""A guest's blank form, confirmation and ticket view come from pages the worker keeps.
+
+Each page a guest gets is the page a render gives; only the renders are fewer.
+"""
 
 import re
 
@@ -8,8 +11,11 @@ from sqlalchemy import func, select
 
 from portal.client.kept_pages import CutPage, kept_page
 from portal.client.submission import ALREADY_SENT, render_confirmation
+from portal.client.ticket_pages import render_view_page
 from portal.extensions import db
-from portal.models import Ticket
+from portal.models import Ticket, TicketStatus
+from portal.ticket_facts import ticket_facts
+from portal.tickets.closing import client_may_close
 from tests.factories import PASSWORD
 from tests.pages import hidden_fields
 
@@ -216,17 +222,22 @@ def test_a_form_sent_twice_says_so_on_the_kept_confirmation(app, client, make):
     assert ALREADY_SENT not in after
 
 
-def test_a_signed_in_client_gets_a_confirmation_of_their_own(app, client, make):
-    department = make.department()
-    guest_confirmation(app, department)  # a guest's confirmation is kept from here on
-    user = make.user(first_name="Carla", last_name="Client")
-    make.client_account(owner=user)
+def sign_in(client, user) -> None:
+    """Through the login form, CSRF token and all."""
     login_page = client.get("/login").text
     signed_in = client.post(
         "/login",
         data={"email": user.email, "password": PASSWORD, **hidden_fields(login_page)},
     )
     assert signed_in.status_code == 303
+
+
+def test_a_signed_in_client_gets_a_confirmation_of_their_own(app, client, make):
+    department = make.department()
+    guest_confirmation(app, department)  # a guest's confirmation is kept from here on
+    user = make.user(first_name="Carla", last_name="Client")
+    make.client_account(owner=user)
+    sign_in(client, user)
 
     page = client.get(send_form(client, department)).text
 
@@ -244,6 +255,134 @@ def test_each_mount_point_has_its_own_confirmation_links(client, make):
     assert 'href="/viewticket?tid=' in at_root
     assert 'href="/support/viewticket?tid=' in at_support
     assert 'href="/viewticket?tid=' not in at_support
+
+
+def view(client, ticket: Ticket) -> str:
+    page = client.get("/viewticket", query_string={"tid": ticket.tid, "c": ticket.access_code})
+    assert page.status_code == 200
+    return page.text
+
+
+def rendered_view(app, ticket: Ticket) -> str:
+    """A guest's view of this ticket as the template renders it, never kept."""
+    with app.test_request_context():
+        facts = ticket_facts(ticket)
+        return render_view_page(facts, [], client_may_close(ticket), ticket.access_code)
+
+
+def test_each_guests_view_is_the_page_a_render_gives(app, client, make, open_ticket_now, renders):
+    department = make.department(name="Sales & <Billing>")
+    opened = [
+        open_ticket_now(department, subject='<script>alert("x")</script>', priority="High"),
+        open_ticket_now(department, message="Line one\nLine <two> & three", markdown=False),
+        open_ticket_now(
+            department, message="A [link](https://example.com) and **bold**.", markdown=True
+        ),
+    ]
+
+    pages = [view(client, ticket) for ticket in opened]
+
+    assert pages == [rendered_view(app, ticket) for ticket in opened]
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in pages[0]
+    assert "Line <two>" not in pages[1] and "Line &lt;two&gt; &amp; three" in pages[1]
+    assert "<strong>bold</strong>" in pages[2]
+    # One render served the three pages; the other three are this test's, to compare with.
+    assert renders.count("client/view_ticket.html") == 1 + 3
+
+
+def test_closed_and_unclosable_tickets_have_pages_of_their_own(app, client, make, open_ticket_now):
+    department = make.department()
+    open_one, closed = open_ticket_now(department), open_ticket_now(department)
+    unclosable = open_ticket_now(make.department(prevent_client_closure=True))
+    closed.status = TicketStatus.CLOSED
+    db.session.commit()
+
+    pages = [view(client, ticket) for ticket in (open_one, closed, unclosable)]
+
+    assert pages == [rendered_view(app, ticket) for ticket in (open_one, closed, unclosable)]
+    assert "Close ticket" in pages[0]
+    assert "This ticket is closed." in pages[1] and "Close ticket" not in pages[1]
+    assert "This ticket is closed." not in pages[2] and "Close ticket" not in pages[2]
+
+
+def test_a_ticket_number_that_quoting_changes_is_viewed_as_a_render_shows_it(
+    app, client, make, open_ticket_now
+):
+    app.config["TICKET_MASK"] = "#%n%n%n%n%n%n"
+    department = make.department()
+    opened = [open_ticket_now(department) for _ in range(2)]
+
+    pages = [view(client, ticket) for ticket in opened]
+
+    assert pages == [rendered_view(app, ticket) for ticket in opened]
+    assert all("/viewticket/close?tid=%23" in page for page in pages)
+
+
+def test_attachments_and_custom_fields_show_beside_kept_views(app, client, make, open_ticket_now):
+    department = make.department()
+    rating = make.custom_field(department, name="Server name")
+    view(client, open_ticket_now(department))  # a guest's view is kept from here on
+
+    with_file = view(client, open_ticket_now(department, files=[("report.txt", b"the report")]))
+    with_field = view(client, open_ticket_now(department, customfields={rating.id: "web-01"}))
+
+    assert "report.txt" in with_file and "/viewticket/attachment/" in with_file
+    assert "Server name" in with_field and "web-01" in with_field
+
+
+def test_a_signed_in_viewer_gets_a_view_of_their_own(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+    view(client, ticket)  # a guest's view is kept from here on
+    sign_in(client, make.user(first_name="Carla", last_name="Client"))
+
+    assert "Signed in as Carla Client" in view(client, ticket)
+
+
+def test_a_message_waiting_for_the_viewer_is_shown_once(client, make, open_ticket_now):
+    ticket = open_ticket_now(make.department())
+    view(client, ticket)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "The ticket is closed.")]
+
+    assert "The ticket is closed." in view(client, ticket)
+    assert "The ticket is closed." not in view(client, ticket)
+
+
+def test_a_value_not_named_private_may_also_be_in_the_fixed_text(app):
+    calls = []
+
+    def render(shown):
+        calls.append(shown)
+        return f'<a>Open a ticket</a><p>{shown["status"]}</p><input value="{shown["code"]}">'
+
+    with app.test_request_context():
+        pages = [
+            kept_page("view", {"status": "Open", "code": code}, render, private=("code",))
+            for code in ("abc123", "def456")
+        ]
+
+    assert pages == [
+        '<a>Open a ticket</a><p>Open</p><input value="abc123">',
+        '<a>Open a ticket</a><p>Open</p><input value="def456">',
+    ]
+    assert len(calls) == 1  # the stand-ins' render, kept for both
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [str.upper, lambda value: value[:10], str.title],
+    ids=["upper", "truncated", "title"],
+)
+def test_a_page_whose_template_changes_a_value_is_not_kept(app, changed):
+    def render(shown):
+        return f"<h1>{shown['subject']}</h1><title>{changed(shown['subject'])}</title>"
+
+    with app.test_request_context():
+        pages = [kept_page("changed", {"subject": s}, render) for s in ("printer", "scanner")]
+
+    assert pages == [
+        f"<h1>{subject}</h1><title>{changed(subject)}</title>" for subject in ("printer", "scanner")
+    ]
 
 
 def test_a_value_also_in_the_pages_own_text_is_filled_in_only_where_it_goes(app):

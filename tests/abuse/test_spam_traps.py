@@ -72,11 +72,23 @@ def test_a_form_shown_again_keeps_the_time_it_was_first_shown(client, guest_form
 
 @pytest.mark.parametrize(
     "stamp",
-    ["", "not-a-stamp", "WyJhYmMiLDBd.forged-signature"],
-    ids=["missing", "garbage", "forged"],
+    ["", "not-a-stamp", "1000000000.000.AAAAAAAAAAAAAAAAAAAAAA", "1000000000.000.é"],
+    ids=["missing", "garbage", "forged", "not ascii"],
 )
 def test_a_missing_or_forged_stamp_is_refused(client, guest_form, stamp):
     refused = client.post("/submitticket", data={**guest_form(), "shown": stamp})
+
+    assert refused.status_code == 422
+    assert TOO_FAST in refused.text
+    assert ticket_count() == 0
+
+
+def test_a_stamp_whose_time_was_moved_back_is_refused(client, guest_form):
+    form = guest_form()
+    signed = form["shown"].rpartition(".")[2]
+    moved_back = f"{time.time() - MINIMUM - 60:.3f}.{signed}"
+
+    refused = client.post("/submitticket", data={**form, "shown": moved_back})
 
     assert refused.status_code == 422
     assert TOO_FAST in refused.text

@@ -66,6 +66,9 @@ class Defaults:
     RATELIMIT_API_FAILURES_PER_IDENTIFIER = "5 per minute; 20 per hour"
     # Spam robots post the guest form at once; people take longer than this to fill it in.
     GUEST_FORM_MIN_SECONDS = 3
+    # A blank compose form offers the departments as this worker read them at most this many
+    # seconds ago; sending it always checks the department as it is then. 0: read every time.
+    FORM_DEPARTMENTS_MAX_AGE = 1.0
     # Email (see README "Email"). With no MAIL_SERVER, messages become .eml files in MAIL_EML_DIR.
     MAIL_SERVER = ""
     MAIL_PORT = None  # None: 465 with MAIL_USE_TLS, 587 with MAIL_USE_STARTTLS, otherwise 25

@@ -24,6 +24,7 @@ from portal.client.acting import acting_account, acting_accounts
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
 from portal.client.kept_pages import UNCHANGED_BY_URL_QUOTING, kept_page
+from portal.client.recent_departments import recent_form_departments
 from portal.extensions import db
 from portal.held_uploads import (
     HeldUploads,
@@ -68,7 +69,7 @@ def submit_ticket():
         if len(departments) == 1:
             return redirect(url_for(".submit_ticket", deptid=departments[0].id))
         return render_template("client/choose_department.html", departments=departments)
-    offered = form_departments(db.session, row_id(deptid))
+    offered = recent_form_departments(row_id(deptid))
     if (department := offered.chosen) is None:
         abort(404)
     if not may_use_department(department, user):

@@ -3,6 +3,7 @@
 Each page a guest gets is the page a render gives; only the renders are fewer.
 """
 
+import importlib
 import re
 
 import pytest
@@ -79,27 +80,81 @@ def test_each_guest_sends_their_own_form_and_not_anothers(app, make):
     assert db.session.scalar(select(func.count(Ticket.id))) == 1
 
 
-@pytest.mark.parametrize(
-    "change",
-    ["rename the department", "add a custom field", "list another department"],
-)
-def test_an_operators_change_shows_on_the_next_get(client, make, change):
-    department = make.department(name="Sales")
-    client.get(f"/submitticket?deptid={department.id}")
+class Clock:
+    """Stands in for time.monotonic where the form's departments are remembered."""
 
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    # By module: the name portal.client is the blueprint's once the app package is imported.
+    monkeypatch.setattr(importlib.import_module("portal.client.recent_departments"), "time", clock)
+    return clock
+
+
+def change_the_departments(make, department, change: str) -> str:
+    """Make an operator's change; returns the text that shows it on the form."""
     if change == "rename the department":
         department.name = "Sales and billing"
-        expected = "Sales and billing"
+        shown = "Sales and billing"
     elif change == "add a custom field":
         make.custom_field(department, name="Order number")
-        expected = "Order number"
+        shown = "Order number"
     else:
         make.department(name="Abuse desk")
-        expected = "Abuse desk"
+        shown = "Abuse desk"
     db.session.commit()
-    page = client.get(f"/submitticket?deptid={department.id}").text
+    return shown
 
-    assert expected in page
+
+CHANGES = ["rename the department", "add a custom field", "list another department"]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_an_operators_change_shows_once_the_departments_read_are_a_second_old(
+    app, client, make, clock, change
+):
+    department = make.department(name="Sales")
+    client.get(f"/submitticket?deptid={department.id}")
+    shown = change_the_departments(make, department, change)
+
+    clock.now += 0.5
+    before = client.get(f"/submitticket?deptid={department.id}").text
+    clock.now += app.config["FORM_DEPARTMENTS_MAX_AGE"]
+    after = client.get(f"/submitticket?deptid={department.id}").text
+
+    assert shown not in before
+    assert shown in after
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_with_no_max_age_an_operators_change_shows_on_the_next_get(app, client, make, change):
+    app.config["FORM_DEPARTMENTS_MAX_AGE"] = 0
+    department = make.department(name="Sales")
+    client.get(f"/submitticket?deptid={department.id}")
+    shown = change_the_departments(make, department, change)
+
+    assert shown in client.get(f"/submitticket?deptid={department.id}").text
+
+
+def test_sending_a_form_checks_the_department_as_it_is_now(client, make, clock):
+    department = make.department(name="Sales")
+    page = client.get(f"/submitticket?deptid={department.id}").text
+    department.clients_only = True
+    db.session.commit()
+
+    fields = {**hidden_fields(page), **GUEST_FIELDS, "deptid": department.id}
+    refused = client.post("/submitticket", data=fields)
+
+    assert refused.status_code == 422
+    assert "Log in to contact this department" in refused.text
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
 
 
 def test_each_department_has_its_own_page(client, make):

@@ -82,8 +82,10 @@ def features(app, department: int) -> dict[str, list[tuple[str, object]]]:
         "confirmation template": [
             ("portal.client.submission.confirmation_page", bare_confirmation)
         ],
+        # Read at most once a second per worker (portal/client/recent_departments.py): the
+        # feature is that memo and what it reads, so the stand-in replaces the memo itself.
         "departments on the form": [
-            ("portal.client.submission.form_departments", lambda session, chosen: offered)
+            ("portal.client.submission.recent_form_departments", lambda chosen: offered)
         ],
         "department's rules": [
             ("portal.tickets.departments._read_rules", lambda session, chosen: rules)

@@ -113,7 +113,6 @@ def render_ticket(
 ):
     facts = ticket_facts(ticket)
     may_close = client_may_close(ticket)
-    values = facts.texts() | ({"code": ticket.access_code} if may_close else {})
 
     def render(shown: Mapping[str, str]) -> str:
         shown_facts = replace(
@@ -135,7 +134,9 @@ def render_ticket(
         and UNCHANGED_BY_URL_QUOTING.fullmatch(ticket.access_code)
     ):
         key = (request.script_root, "client/view_ticket.html", facts.is_closed, may_close)
+        values = facts.texts() | ({"code": ticket.access_code} if may_close else {})
         return kept_page(key, values, render, private=("tid", "code")), status
+    # The links all carry the same query; encoded once, it costs less than url_for's per link.
     rights = "?" + urlencode({"tid": ticket.tid, "c": ticket.access_code})
     links = [
         (a, url_for(".download_attachment", attachment_id=a.id) + rights)

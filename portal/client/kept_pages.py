@@ -1,13 +1,13 @@
 """Pages every guest gets alike but for a few values: rendered once per worker, then refilled.
 
-Two of a guest's three pages for a new ticket are such pages. The blank compose form differs
-from one guest to the next only in its hidden values (the CSRF token, the draft token and the
-signed moment it was shown), and the confirmation only in the new ticket's number and access
-code. Rendering their templates cost more than the rest of those requests (bench/README.md,
-eighth and ninth sittings), so each is rendered once, cut where the values go, and later guests
-get the pieces joined with their own. The pieces are kept under everything else the page is
-made of, which the caller names in the key: an operator's change to a department shows on the
-next GET.
+Two of a guest's three pages for a new ticket are such pages, and so is a guest's view of a
+ticket. The blank compose form differs from one guest to the next only in its hidden values (the
+CSRF token, the draft token and the signed moment it was shown), the confirmation only in the
+new ticket's number and access code, and the view only in the ticket's texts. Rendering their
+templates cost more than the rest of those requests (bench/README.md, eighth to tenth
+sittings), so each is rendered once, cut where the values go, and later guests get the pieces
+joined with their own. The pieces are kept under everything else the page is made of, which
+the caller names in the key: a page made of other department rows is a page of its own.
 """
 
 import re

@@ -259,8 +259,8 @@ def blank_guest_form(form: ComposeForm, offered: FormDepartments) -> str:
             page_form, offered, FormErrors(), held_files=[], csrf_token=shown["csrf_token"]
         )[0]
 
-    # Everything the blank page is made of but its hidden values, this request's department
-    # rows included, so that an operator's change shows on the next GET.
+    # Everything the blank page is made of but its hidden values, the department rows it shows
+    # included, so that an operator's change shows once those rows are read again.
     key = (
         request.script_root,
         ticket_settings(),

@@ -1,38 +1,43 @@
 """A department's rules for opening a ticket, read in one statement for each ticket."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Row, Select, bindparam, event, select, true
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.models import CustomField, Department
 
 DEPARTMENT = Department.__table__
 FIELD = CustomField.__table__
+# Labelled so that another look-up's columns can sit beside them in one row (rules_beside).
+_RULES_COLUMNS = (
+    DEPARTMENT.c.id.label("department_id"),
+    DEPARTMENT.c.name.label("department_name"),
+    DEPARTMENT.c.email.label("department_email"),
+    DEPARTMENT.c.no_autoresponder,
+    DEPARTMENT.c.prevent_client_closure,
+    DEPARTMENT.c.clients_only,
+    FIELD.c.id.label("field_id"),
+    FIELD.c.name.label("field_name"),
+    FIELD.c.field_type,
+    FIELD.c.options,
+    FIELD.c.required,
+    FIELD.c.validation_regex,
+    FIELD.c.admin_only,
+)
+_FIELD_OF_DEPARTMENT = FIELD.c.department_id == DEPARTMENT.c.id
+_NAMED = DEPARTMENT.c.id == bindparam("department_id")
+# As Department.custom_fields orders them: the order errors are reported in.
+_FIELD_ORDER = (FIELD.c.sort_order, FIELD.c.id)
 # Built once: constructing a statement costs more than SQLite running it, and an ORM load of
 # the department and then its fields cost five times this one joined Core query.
 _DEPARTMENT_WITH_FIELDS = (
-    select(
-        DEPARTMENT.c.id,
-        DEPARTMENT.c.name,
-        DEPARTMENT.c.email,
-        DEPARTMENT.c.no_autoresponder,
-        DEPARTMENT.c.prevent_client_closure,
-        DEPARTMENT.c.clients_only,
-        FIELD.c.id.label("field_id"),
-        FIELD.c.name.label("field_name"),
-        FIELD.c.field_type,
-        FIELD.c.options,
-        FIELD.c.required,
-        FIELD.c.validation_regex,
-        FIELD.c.admin_only,
-    )
-    .select_from(DEPARTMENT.outerjoin(FIELD, FIELD.c.department_id == DEPARTMENT.c.id))
-    .where(DEPARTMENT.c.id == bindparam("department_id"))
-    # As Department.custom_fields orders them: the order errors are reported in.
-    .order_by(FIELD.c.sort_order, FIELD.c.id)
+    select(*_RULES_COLUMNS)
+    .select_from(DEPARTMENT.outerjoin(FIELD, _FIELD_OF_DEPARTMENT))
+    .where(_NAMED)
+    .order_by(*_FIELD_ORDER)
 )
 # Rules already read in the session's transaction, by department id.
 _READ_RULES = "portal_department_rules"
@@ -95,19 +100,50 @@ def _forget_read_rules(session: Session, transaction: SessionTransaction) -> Non
         session.info.pop(_READ_RULES, None)
 
 
+def rules_beside(lookup: Select) -> Select:
+    """The rules of the department `department_id` names, with `lookup`'s one row on each row.
+
+    Two look-ups in one statement: there is no row at all when the department does not exist,
+    and NULLs in `lookup`'s columns when it finds nothing.
+    """
+    found = lookup.subquery()
+    return (
+        select(*_RULES_COLUMNS, *found.c)
+        # Joined to the department table itself, not to its join with the fields: SQLAlchemy's
+        # MySQL compiler links an ON true to a table on its left, not to a join's tables, and
+        # its cartesian product check then warns.
+        .select_from(DEPARTMENT.outerjoin(found, true()).outerjoin(FIELD, _FIELD_OF_DEPARTMENT))
+        .where(_NAMED)
+        .order_by(*_FIELD_ORDER)
+    )
+
+
+def rules_read(session: Session, department_id: int) -> bool:
+    """Whether department_rules() already has this department's rules in this transaction."""
+    return department_id in session.info.get(_READ_RULES, {})
+
+
+def remember_rules(session: Session, department_id: int, rows: Sequence[Row]) -> None:
+    """Keep the rules in rows of a rules_beside() statement for department_rules()."""
+    session.info.setdefault(_READ_RULES, {})[department_id] = _rules_from(rows)
+
+
 def _read_rules(session: Session, department_id: int | None) -> DepartmentRules | None:
-    rows = (
+    return _rules_from(
         session.connection()
         .execute(_DEPARTMENT_WITH_FIELDS, {"department_id": department_id})
         .all()
     )
+
+
+def _rules_from(rows: Sequence[Row]) -> DepartmentRules | None:
     if not rows:
         return None
     first = rows[0]
     return DepartmentRules(
-        id=first.id,
-        name=first.name,
-        email=first.email,
+        id=first.department_id,
+        name=first.department_name,
+        email=first.department_email,
         no_autoresponder=bool(first.no_autoresponder),
         prevent_client_closure=bool(first.prevent_client_closure),
         clients_only=bool(first.clients_only),

@@ -118,8 +118,10 @@ def open_ticket(
     """Open a ticket or raise OpenTicketError, leaving nothing in the session or on disk."""
     found: list[FieldError] = []
     field_values = parameters.decode_custom_fields(request.customfields)
-    requester = _requester(session, request, found)
-    department = _department(session, request.deptid, found)
+    department_id = parameters.row_id(request.deptid)
+    # The requester first: a client's look-up reads the department's rules too.
+    requester = _requester(session, request, department_id, found)
+    department = _department(session, department_id, found)
     subject = _text(
         request.subject, "subject", "Subject", MAX_SUBJECT, found, missing=errors.SUBJECT_REQUIRED
     )
@@ -215,10 +217,12 @@ def open_ticket(
     return OpenedTicket(values["id"], values["tid"], values["access_code"], session)
 
 
-def _requester(session: Session, request: OpenTicketRequest, found: list[FieldError]) -> _Requester:
+def _requester(
+    session: Session, request: OpenTicketRequest, department_id: int | None, found: list[FieldError]
+) -> _Requester:
     clientid = parameters.php_int(request.clientid)
     if clientid:
-        return _client_requester(session, request, clientid, found)
+        return _client_requester(session, request, clientid, department_id, found)
     name = (request.name or "").replace("\x00", "").strip()
     email = (request.email or "").strip()
     if not name or not email:
@@ -233,27 +237,33 @@ def _requester(session: Session, request: OpenTicketRequest, found: list[FieldEr
 
 
 def _client_requester(
-    session: Session, request: OpenTicketRequest, clientid: int, found: list[FieldError]
+    session: Session,
+    request: OpenTicketRequest,
+    clientid: int,
+    department_id: int | None,
+    found: list[FieldError],
 ) -> _Requester:
     client_key = parameters.row_id(clientid)
     userid = parameters.php_int(request.userid)
     contactid = parameters.php_int(request.contactid)
-    # Looked up with the account, one statement for all; _related_record decides what counts.
-    owned = {
+    # Looked up with the account, one statement for all. _related_record decides whether the
+    # service and domain count, _department whether the department does.
+    related = {
+        "department_id": department_id,
         "service_id": parameters.row_id(request.serviceid),
         "domain_id": parameters.row_id(request.domainid),
     }
     if client_key is None:
         row = None
     elif userid:
-        row = requesters.client_with_user(session, client_key, parameters.row_id(userid), **owned)
+        row = requesters.client_with_user(session, client_key, parameters.row_id(userid), **related)
     elif contactid:
         row = requesters.client_with_contact(
-            session, client_key, parameters.row_id(contactid), **owned
+            session, client_key, parameters.row_id(contactid), **related
         )
     else:
         # WHMCS makes the account owner the requestor when no user or contact is named.
-        row = requesters.client_with_owner(session, client_key, **owned)
+        row = requesters.client_with_owner(session, client_key, **related)
     if row is None:
         found.append(FieldError(("clientid",), errors.CLIENT_NOT_FOUND))
         return _Requester()
@@ -286,10 +296,9 @@ def _valid_email(email: str) -> bool:
 
 
 def _department(
-    session: Session, deptid: object, found: list[FieldError]
+    session: Session, department_id: int | None, found: list[FieldError]
 ) -> DepartmentRules | None:
-    key = parameters.row_id(deptid)
-    department = department_rules(session, key) if key else None
+    department = department_rules(session, department_id) if department_id else None
     if department is None:
         found.append(FieldError(("deptid",), errors.DEPARTMENT_NOT_FOUND))
     return department

@@ -2,13 +2,18 @@
 service or domain it concerns if the account owns them.
 
 Each lookup is one Core statement built once: building a statement and loading ORM objects
-cost several times what SQLite takes to answer, on every ticket a client opens.
+cost several times what SQLite takes to answer, on every ticket a client opens. Each also
+comes joined with the ticket's department, whose rules it then reads for department_rules():
+a statement fewer per client ticket, a round trip fewer on PostgreSQL and MariaDB.
 """
 
-from sqlalchemy import Row, and_, bindparam, select, true
+from typing import NamedTuple
+
+from sqlalchemy import Row, Select, and_, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from portal.models import AccountMembership, ClientAccount, Contact, Domain, Service, User
+from portal.tickets import departments
 
 CLIENT = ClientAccount.__table__
 MEMBERSHIP = AccountMembership.__table__
@@ -49,9 +54,20 @@ def _client_with_member(membership_condition):
     )
 
 
-_CLIENT_WITH_USER = _client_with_member(MEMBERSHIP.c.user_id == bindparam("user_id"))
-_CLIENT_WITH_OWNER = _client_with_member(MEMBERSHIP.c.is_owner == true())
-_CLIENT_WITH_CONTACT = (
+class _Lookup(NamedTuple):
+    """A client look-up, alone and with a department's rules beside it."""
+
+    alone: Select
+    with_department: Select
+
+    @classmethod
+    def of(cls, statement: Select) -> "_Lookup":
+        return cls(statement, departments.rules_beside(statement))
+
+
+_CLIENT_WITH_USER = _Lookup.of(_client_with_member(MEMBERSHIP.c.user_id == bindparam("user_id")))
+_CLIENT_WITH_OWNER = _Lookup.of(_client_with_member(MEMBERSHIP.c.is_owner == true()))
+_CLIENT_WITH_CONTACT = _Lookup.of(
     select(*_CLIENT_COLUMNS, *(CONTACT.c[name] for name in _PERSON_COLUMNS), *_OWNED_COLUMNS)
     .select_from(
         CLIENT.outerjoin(
@@ -64,39 +80,67 @@ _CLIENT_WITH_CONTACT = (
 
 
 def client_with_user(
-    session: Session, client_id: int, user_id: int | None, **owned: int | None
+    session: Session,
+    client_id: int,
+    user_id: int | None,
+    *,
+    department_id: int | None,
+    **owned: int | None,
 ) -> Row | None:
     """The account and the named user if that user belongs to it; None without the account.
 
-    `owned` names the service_id and domain_id to look for among the account's.
+    `owned` names the service_id and domain_id to look for among the account's;
+    `department_id` the department whose rules to read with it, unless already read.
     """
-    return (
-        session.connection()
-        .execute(_CLIENT_WITH_USER, {"client_id": client_id, "user_id": user_id, **_owned(owned)})
-        .first()
+    return _read(
+        session,
+        _CLIENT_WITH_USER,
+        {"client_id": client_id, "user_id": user_id},
+        department_id,
+        owned,
     )
 
 
-def client_with_owner(session: Session, client_id: int, **owned: int | None) -> Row | None:
-    return (
-        session.connection()
-        .execute(_CLIENT_WITH_OWNER, {"client_id": client_id, **_owned(owned)})
-        .first()
-    )
+def client_with_owner(
+    session: Session, client_id: int, *, department_id: int | None, **owned: int | None
+) -> Row | None:
+    return _read(session, _CLIENT_WITH_OWNER, {"client_id": client_id}, department_id, owned)
 
 
 def client_with_contact(
-    session: Session, client_id: int, contact_id: int | None, **owned: int | None
+    session: Session,
+    client_id: int,
+    contact_id: int | None,
+    *,
+    department_id: int | None,
+    **owned: int | None,
 ) -> Row | None:
-    return (
-        session.connection()
-        .execute(
-            _CLIENT_WITH_CONTACT,
-            {"client_id": client_id, "contact_id": contact_id, **_owned(owned)},
-        )
-        .first()
+    return _read(
+        session,
+        _CLIENT_WITH_CONTACT,
+        {"client_id": client_id, "contact_id": contact_id},
+        department_id,
+        owned,
     )
 
 
-def _owned(owned: dict) -> dict:
-    return {"service_id": owned.get("service_id"), "domain_id": owned.get("domain_id")}
+def _read(
+    session: Session, lookup: _Lookup, keys: dict, department_id: int | None, owned: dict
+) -> Row | None:
+    parameters = {
+        **keys,
+        "service_id": owned.get("service_id"),
+        "domain_id": owned.get("domain_id"),
+    }
+    connection = session.connection()
+    if department_id is None or departments.rules_read(session, department_id):
+        return connection.execute(lookup.alone, parameters).first()
+    rows = connection.execute(
+        lookup.with_department, {**parameters, "department_id": department_id}
+    ).all()
+    departments.remember_rules(session, department_id, rows)
+    if not rows:
+        # No such department, so no row to carry the account: read it alone. Only a ticket
+        # that is refused anyway pays this second statement.
+        return connection.execute(lookup.alone, parameters).first()
+    return rows[0] if rows[0].client_id is not None else None

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, func, select
 
 from portal.extensions import db
@@ -300,10 +301,17 @@ def test_an_unknown_department_is_not_found(client, make):
     assert client.get("/submitticket?deptid=999999").status_code == 404
 
 
-def test_a_guest_submission_reads_its_department_once(client, make):
+@pytest.mark.parametrize("who", ["guest", "signed-in client"])
+def test_a_submission_reads_its_department_once(client, make, log_in, who):
     department = make.department(name="Support")
+    acting_for = {}
+    if who == "signed-in client":
+        # The core reads a client's account with the department; the form's door read first.
+        user = make.user()
+        acting_for["account_id"] = make.client_account(owner=user).id
+        log_in(user)
     page = client.get(f"/submitticket?deptid={department.id}").text
-    form = guest_form(department, draft=draft_of(page))
+    form = guest_form(department, draft=draft_of(page), **acting_for)
     department_reads = []
 
     def record(conn, cursor, statement, parameters, context, executemany):

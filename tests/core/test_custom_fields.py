@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import CustomFieldType, CustomFieldValue
+from portal.tickets import OpenTicketError
 from portal.tickets.parameters import decode_custom_fields
 from tests.core.conftest import refusal
 
@@ -122,8 +123,6 @@ def test_the_departments_rules_are_checked_for_web_forms(
 
 
 def test_custom_field_errors_name_their_field(open_, guest_request, fields):
-    from portal.tickets import OpenTicketError
-
     department, f = fields
     with pytest.raises(OpenTicketError) as refused:
         open_(guest_request(deptid=department.id, customfields={}, check_custom_fields=True))
@@ -155,3 +154,22 @@ def test_the_api_stores_values_unchecked_as_whmcs_does(open_, guest_request, fie
     encoded = b64(phpserialize.dumps({f["os"].id: "Windows"}))
     ticket = open_(guest_request(deptid=department.id, customfields=encoded)).ticket
     assert stored_values(ticket) == {f["os"].id: "Windows"}
+
+
+@pytest.mark.parametrize("requester", ["guest", "client"])
+def test_fields_are_checked_in_the_departments_order_not_their_age(
+    make, open_, guest_request, requester
+):
+    # A client's ticket reads the rules joined with its account: the same order must hold.
+    department = make.department()
+    later = make.custom_field(department, name="Later", required=True, sort_order=2)
+    sooner = make.custom_field(department, name="Sooner", required=True, sort_order=1)
+    who = {"clientid": str(make.client_account().id)} if requester == "client" else {}
+    request = guest_request(deptid=department.id, check_custom_fields=True, **who)
+
+    with pytest.raises(OpenTicketError) as refused:
+        open_(request)
+    assert [e.fields for e in refused.value.errors] == [
+        (f"customfield[{sooner.id}]",),
+        (f"customfield[{later.id}]",),
+    ]

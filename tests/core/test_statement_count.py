@@ -14,7 +14,7 @@ from sqlalchemy import event, update
 
 from portal.extensions import db
 from portal.models import CustomFieldType, Department
-from portal.tickets import IncomingFile, OpenTicketRequest, open_ticket
+from portal.tickets import IncomingFile, OpenTicketError, OpenTicketRequest, errors, open_ticket
 from portal.tickets.departments import department_rules
 
 
@@ -90,7 +90,7 @@ def test_a_guest_ticket_takes_two_statements(make, settings, statements):
     assert opened.ticket.mail_queued == "ticket_opened new_ticket_notice"
 
 
-def test_a_client_ticket_with_service_custom_field_and_attachment_takes_five(
+def test_a_client_ticket_with_service_custom_field_and_attachment_takes_four(
     make, settings, statements
 ):
     department = make.department()
@@ -110,15 +110,79 @@ def test_a_client_ticket_with_service_custom_field_and_attachment_takes_five(
     opened, counted = _opened_in_a_fresh_session(statements, request, settings)
 
     assert counted == [
-        # Joined with its owner (the requester when none is named) and with the service
-        # named, which must be this client's.
-        "SELECT client_account",
+        # Joined with its custom fields, and with the client's account, its owner (the
+        # requester when none is named) and the service named, which must be this client's.
         "SELECT department",
         *_numbered_insert(),
         "INSERT custom_field_value",
         "INSERT attachment",
     ], counted
     assert opened.ticket.service_id == service.id
+
+
+@pytest.mark.parametrize(
+    ("client_exists", "department_exists", "refused_with", "expected"),
+    [
+        (True, True, [], ["SELECT department"]),
+        (False, True, [errors.CLIENT_NOT_FOUND], ["SELECT department"]),
+        # No department row to carry the account: a refused ticket reads it alone.
+        (
+            True,
+            False,
+            [errors.DEPARTMENT_NOT_FOUND],
+            ["SELECT department", "SELECT client_account"],
+        ),
+        (
+            False,
+            False,
+            [errors.CLIENT_NOT_FOUND, errors.DEPARTMENT_NOT_FOUND],
+            ["SELECT department", "SELECT client_account"],
+        ),
+    ],
+)
+def test_the_client_and_the_department_are_read_together(
+    make, settings, statements, client_exists, department_exists, refused_with, expected
+):
+    account = make.client_account(first_name="Carla", last_name="Client")
+    department = make.department()
+    request = OpenTicketRequest(
+        deptid=str(department.id if department_exists else department.id + 1000),
+        clientid=str(account.id if client_exists else account.id + 1000),
+        subject="Disk full",
+        message="The disk is full.",
+    )
+    db.session.expunge_all()
+    statements.clear()
+
+    try:
+        opened = open_ticket(db.session, request, settings)
+    except OpenTicketError as refused:
+        opened, found = None, [e.message for e in refused.errors]
+    else:
+        found = []
+    reads = [s for s in statements if s.startswith("SELECT")]
+
+    assert found == refused_with
+    assert reads == expected
+    if opened is not None:
+        assert (opened.ticket.name, opened.ticket.department_id) == ("Carla Client", department.id)
+
+
+def test_a_department_a_door_has_read_is_not_read_again_with_the_client(make, settings, statements):
+    department = make.department()
+    account = make.client_account()
+    request = OpenTicketRequest(
+        deptid=str(department.id), clientid=str(account.id), subject="Hi", message="Hello."
+    )
+
+    db.session.expunge_all()
+    statements.clear()
+    department_rules(db.session, department.id)  # as the client area's form does first
+    open_ticket(db.session, request, settings)
+    db.session.commit()
+
+    assert statements[:2] == ["SELECT department", "SELECT client_account"], statements
+    assert statements.count("SELECT department") == 1, statements
 
 
 def test_a_department_read_in_a_transaction_is_read_again_in_the_next(make, statements):

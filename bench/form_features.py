@@ -58,7 +58,9 @@ class NoSubmissionKey:
 
     earlier = None
 
-    def __init__(self, session, submission):
+    def __init__(self, session, submission, department_id=None):
+        # Without the key's read the department is read on its own: that read stays measured
+        # as "department's rules".
         self.session = session
 
     def open_ticket(self, request, settings, acting_staff=None):
@@ -87,8 +89,16 @@ def features(app, department: int) -> dict[str, list[tuple[str, object]]]:
         "departments on the form": [
             ("portal.client.submission.recent_form_departments", lambda chosen: offered)
         ],
+        # Read with the submission key (departments.Beside): the stand-in reads the key alone,
+        # and the rules come from memory.
         "department's rules": [
-            ("portal.tickets.departments._read_rules", lambda session, chosen: rules)
+            ("portal.tickets.departments._read_rules", lambda session, chosen: rules),
+            (
+                "portal.tickets.idempotency.read_beside",
+                lambda session, lookup, keys, chosen: departments.read_beside(
+                    session, lookup, keys, None
+                ),
+            ),
         ],
         "submission key": [("portal.tickets.idempotency.look_up", NoSubmissionKey)],
         "guest checks": [

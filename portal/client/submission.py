@@ -91,13 +91,20 @@ def submit_ticket():
 def submit_ticket_post():
     user = signed_in_user()
     form = ComposeForm.from_request(request.form)
-    # The core's own read: opening the ticket below reuses it.
+    if not owns_draft(session, form.draft):
+        form.draft = new_draft_token(session)
+    # The draft token is the submission key: a double click or a resent POST finds the first
+    # ticket. Only this session's drafts are looked up, so nobody reaches another's ticket.
+    # Read with the department's rules, the core's own read: opening the ticket reuses them.
+    key = idempotency.look_up(
+        db.session,
+        idempotency.Submission(idempotency.CLIENT_FORM, form.draft),
+        department_id=form.deptid,
+    )
     department = department_rules(db.session, form.deptid)
     account, refusals = requester_account(form, user)
     if department is not None and not may_use_department(department, user):
         refusals.append(FieldError(("deptid",), LOGIN_TO_USE))
-    if not owns_draft(session, form.draft):
-        form.draft = new_draft_token(session)
     held = HeldUploads.for_draft(Path(current_app.config["HELD_UPLOADS_DIR"]), session, form.draft)
     held.remove(form.remove_held)
     new_files = [upload for upload in request.files.getlist("attachments") if upload.filename]
@@ -114,11 +121,6 @@ def submit_ticket_post():
             show_preview=form.action == "preview",
             status=422 if refusals else 200,
         )
-    # The draft token is the submission key: a double click or a resent POST finds the first
-    # ticket. Only this session's drafts are looked up, so nobody reaches another's ticket.
-    key = idempotency.look_up(
-        db.session, idempotency.Submission(idempotency.CLIENT_FORM, form.draft)
-    )
     if (earlier := key.earlier) is not None:
         return show_opened(earlier.tid, earlier.access_code, repeated=True)
     if user is None and (refusal := guest_refusal(form, shown)) is not None:

@@ -2,16 +2,16 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, event, select, true
+from sqlalchemy import Row, Select, bindparam, event, literal_column, select, true
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.models import CustomField, Department
 
 DEPARTMENT = Department.__table__
 FIELD = CustomField.__table__
-# Labelled so that another look-up's columns can sit beside them in one row (rules_beside).
+# Labelled so that another look-up's columns can sit beside them in one row (Beside).
 _RULES_COLUMNS = (
     DEPARTMENT.c.id.label("department_id"),
     DEPARTMENT.c.name.label("department_name"),
@@ -41,6 +41,7 @@ _DEPARTMENT_WITH_FIELDS = (
 )
 # Rules already read in the session's transaction, by department id.
 _READ_RULES = "portal_department_rules"
+_FOUND = "found_beside_department"
 
 
 @dataclass(frozen=True)
@@ -100,32 +101,52 @@ def _forget_read_rules(session: Session, transaction: SessionTransaction) -> Non
         session.info.pop(_READ_RULES, None)
 
 
-def rules_beside(lookup: Select) -> Select:
-    """The rules of the department `department_id` names, with `lookup`'s one row on each row.
+class Beside(NamedTuple):
+    """A look-up of at most one row, alone and with a department's rules beside it.
 
-    Two look-ups in one statement: there is no row at all when the department does not exist,
-    and NULLs in `lookup`'s columns when it finds nothing.
+    Another read that a ticket needs rides along with the department's, in one statement
+    instead of two: a round trip fewer on PostgreSQL and MariaDB.
     """
-    found = lookup.subquery()
-    return (
-        select(*_RULES_COLUMNS, *found.c)
-        # Joined to the department table itself, not to its join with the fields: SQLAlchemy's
-        # MySQL compiler links an ON true to a table on its left, not to a join's tables, and
-        # its cartesian product check then warns.
-        .select_from(DEPARTMENT.outerjoin(found, true()).outerjoin(FIELD, _FIELD_OF_DEPARTMENT))
-        .where(_NAMED)
-        .order_by(*_FIELD_ORDER)
-    )
+
+    alone: Select
+    with_rules: Select
+
+    @classmethod
+    def of(cls, lookup: Select) -> "Beside":
+        # A column that is NULL only when the look-up found nothing beside the department.
+        found = lookup.add_columns(literal_column("1").label(_FOUND)).subquery()
+        with_rules = (
+            select(*_RULES_COLUMNS, *found.c)
+            # Joined to the department table itself, not to its join with the fields:
+            # SQLAlchemy's MySQL compiler links an ON true to a table on its left, not to a
+            # join's tables, and its cartesian product check then warns.
+            .select_from(DEPARTMENT.outerjoin(found, true()).outerjoin(FIELD, _FIELD_OF_DEPARTMENT))
+            .where(_NAMED)
+            .order_by(*_FIELD_ORDER)
+        )
+        return cls(lookup, with_rules)
 
 
-def rules_read(session: Session, department_id: int) -> bool:
-    """Whether department_rules() already has this department's rules in this transaction."""
-    return department_id in session.info.get(_READ_RULES, {})
+def read_beside(
+    session: Session, lookup: Beside, parameters: dict, department_id: int | None
+) -> Row | None:
+    """The look-up's row, read with the department's rules unless department_rules() has them.
 
-
-def remember_rules(session: Session, department_id: int, rows: Sequence[Row]) -> None:
-    """Keep the rules in rows of a rules_beside() statement for department_rules()."""
-    session.info.setdefault(_READ_RULES, {})[department_id] = _rules_from(rows)
+    department_rules() then finds the rules read here. A department that does not exist gives
+    no row to carry the look-up's, which is then read alone: a second statement, for a ticket
+    that is refused anyway.
+    """
+    connection = session.connection()
+    read = session.info.setdefault(_READ_RULES, {})
+    if department_id is None or department_id in read:
+        return connection.execute(lookup.alone, parameters).first()
+    rows = connection.execute(
+        lookup.with_rules, {**parameters, "department_id": department_id}
+    ).all()
+    read[department_id] = _rules_from(rows)
+    if not rows:
+        return connection.execute(lookup.alone, parameters).first()
+    return rows[0] if getattr(rows[0], _FOUND) is not None else None
 
 
 def _read_rules(session: Session, department_id: int | None) -> DepartmentRules | None:

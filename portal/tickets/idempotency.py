@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from portal.models import IdempotencyKey, StaffMember, Ticket, utcnow
+from portal.tickets import parameters
+from portal.tickets.departments import Beside, read_beside
 from portal.tickets.operations import OpenTicketRequest, open_ticket
 from portal.tickets.settings import TicketSettings
 
@@ -32,8 +34,9 @@ CLIENT_FORM = "client-form"
 STAFF_FORM = "staff-form"
 _KEYS = IdempotencyKey.__table__
 _TICKETS = Ticket.__table__
-# The ticket's number and code come along, so that a form shows a repeat without another query.
-_BY_KEY = (
+# The ticket's number and code come along, so that a form shows a repeat without another query;
+# and the department's rules, which opening the ticket needs next.
+_BY_KEY = Beside.of(
     select(
         _KEYS.c.id,
         _KEYS.c.ticket_id,
@@ -93,18 +96,23 @@ def open_ticket_once(
     acting_staff: StaffMember | None = None,
 ) -> Outcome:
     """Open a ticket unless the key already opened one; raises OpenTicketError or KeyReused."""
-    found = look_up(session, submission)
+    found = look_up(session, submission, department_id=parameters.row_id(request.deptid))
     if found.earlier is not None:
         return found.earlier
     return found.open_ticket(request, settings, acting_staff=acting_staff)
 
 
-def look_up(session: Session, submission: Submission) -> "KeyLookup":
-    """Read the key once: a door may show an earlier ticket before it checks anything else."""
+def look_up(
+    session: Session, submission: Submission, *, department_id: int | None = None
+) -> "KeyLookup":
+    """Read the key once: a door may show an earlier ticket before it checks anything else.
+
+    With `department_id`, that department's rules are read in the same statement, for
+    department_rules() to find.
+    """
     digest = key_digest(submission.key)
-    row = (
-        session.connection().execute(_BY_KEY, {"scope": submission.scope, "digest": digest}).first()
-    )
+    keys = {"scope": submission.scope, "digest": digest}
+    row = read_beside(session, _BY_KEY, keys, department_id)
     return KeyLookup(session, submission, digest, row)
 
 

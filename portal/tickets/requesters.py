@@ -2,18 +2,15 @@
 service or domain it concerns if the account owns them.
 
 Each lookup is one Core statement built once: building a statement and loading ORM objects
-cost several times what SQLite takes to answer, on every ticket a client opens. Each also
-comes joined with the ticket's department, whose rules it then reads for department_rules():
-a statement fewer per client ticket, a round trip fewer on PostgreSQL and MariaDB.
+cost several times what SQLite takes to answer, on every ticket a client opens. Each is read
+with the ticket's department (departments.Beside): a statement fewer per client ticket.
 """
 
-from typing import NamedTuple
-
-from sqlalchemy import Row, Select, and_, bindparam, select, true
+from sqlalchemy import Row, and_, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from portal.models import AccountMembership, ClientAccount, Contact, Domain, Service, User
-from portal.tickets import departments
+from portal.tickets.departments import Beside, read_beside
 
 CLIENT = ClientAccount.__table__
 MEMBERSHIP = AccountMembership.__table__
@@ -54,20 +51,9 @@ def _client_with_member(membership_condition):
     )
 
 
-class _Lookup(NamedTuple):
-    """A client look-up, alone and with a department's rules beside it."""
-
-    alone: Select
-    with_department: Select
-
-    @classmethod
-    def of(cls, statement: Select) -> "_Lookup":
-        return cls(statement, departments.rules_beside(statement))
-
-
-_CLIENT_WITH_USER = _Lookup.of(_client_with_member(MEMBERSHIP.c.user_id == bindparam("user_id")))
-_CLIENT_WITH_OWNER = _Lookup.of(_client_with_member(MEMBERSHIP.c.is_owner == true()))
-_CLIENT_WITH_CONTACT = _Lookup.of(
+_CLIENT_WITH_USER = Beside.of(_client_with_member(MEMBERSHIP.c.user_id == bindparam("user_id")))
+_CLIENT_WITH_OWNER = Beside.of(_client_with_member(MEMBERSHIP.c.is_owner == true()))
+_CLIENT_WITH_CONTACT = Beside.of(
     select(*_CLIENT_COLUMNS, *(CONTACT.c[name] for name in _PERSON_COLUMNS), *_OWNED_COLUMNS)
     .select_from(
         CLIENT.outerjoin(
@@ -125,22 +111,11 @@ def client_with_contact(
 
 
 def _read(
-    session: Session, lookup: _Lookup, keys: dict, department_id: int | None, owned: dict
+    session: Session, lookup: Beside, keys: dict, department_id: int | None, owned: dict
 ) -> Row | None:
     parameters = {
         **keys,
         "service_id": owned.get("service_id"),
         "domain_id": owned.get("domain_id"),
     }
-    connection = session.connection()
-    if department_id is None or departments.rules_read(session, department_id):
-        return connection.execute(lookup.alone, parameters).first()
-    rows = connection.execute(
-        lookup.with_department, {**parameters, "department_id": department_id}
-    ).all()
-    departments.remember_rules(session, department_id, rows)
-    if not rows:
-        # No such department, so no row to carry the account: read it alone. Only a ticket
-        # that is refused anyway pays this second statement.
-        return connection.execute(lookup.alone, parameters).first()
-    return rows[0] if rows[0].client_id is not None else None
+    return read_beside(session, lookup, parameters, department_id)

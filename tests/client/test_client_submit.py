@@ -302,21 +302,23 @@ def test_an_unknown_department_is_not_found(client, make):
 
 
 @pytest.mark.parametrize("who", ["guest", "signed-in client"])
-def test_a_submission_reads_its_department_once(client, make, log_in, who):
+def test_a_submission_reads_its_department_once_with_its_key(client, make, log_in, who):
     department = make.department(name="Support")
     acting_for = {}
     if who == "signed-in client":
-        # The core reads a client's account with the department; the form's door read first.
+        # The core reads a client's account alone then: the department is already read.
         user = make.user()
         acting_for["account_id"] = make.client_account(owner=user).id
         log_in(user)
     page = client.get(f"/submitticket?deptid={department.id}").text
     form = guest_form(department, draft=draft_of(page), **acting_for)
-    department_reads = []
+    department_reads, key_reads = [], []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         if re.search(r"\bFROM\s+[`\"]?department\b", statement, re.IGNORECASE):
             department_reads.append(statement)
+        if re.match(r"\s*SELECT\b.*\bidempotency_key\b", statement, re.IGNORECASE | re.DOTALL):
+            key_reads.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
@@ -325,5 +327,6 @@ def test_a_submission_reads_its_department_once(client, make, log_in, who):
         event.remove(db.engine, "before_cursor_execute", record)
 
     assert response.status_code == 303
-    # The door's check of who may use it and the core's rules share one read.
+    # The door's check of who may use it, the core's rules and the submission key: one read.
     assert len(department_reads) == 1, department_reads
+    assert key_reads == department_reads, key_reads

@@ -14,7 +14,14 @@ from sqlalchemy import event, update
 
 from portal.extensions import db
 from portal.models import CustomFieldType, Department
-from portal.tickets import IncomingFile, OpenTicketError, OpenTicketRequest, errors, open_ticket
+from portal.tickets import (
+    IncomingFile,
+    OpenTicketError,
+    OpenTicketRequest,
+    errors,
+    idempotency,
+    open_ticket,
+)
 from portal.tickets.departments import department_rules
 
 
@@ -183,6 +190,48 @@ def test_a_department_a_door_has_read_is_not_read_again_with_the_client(make, se
 
     assert statements[:2] == ["SELECT department", "SELECT client_account"], statements
     assert statements.count("SELECT department") == 1, statements
+
+
+@pytest.mark.parametrize("requester", ["guest", "client"])
+def test_a_submission_key_is_read_with_the_department(make, settings, statements, requester):
+    department = make.department()
+    who = (
+        {"clientid": str(make.client_account().id)}
+        if requester == "client"
+        else {"name": "Gus Guest", "email": "gus@example.com"}
+    )
+    request = OpenTicketRequest(deptid=str(department.id), subject="Hi", message="Hello.", **who)
+    submission = idempotency.Submission(idempotency.CLIENT_FORM, "draft-1")
+
+    db.session.expunge_all()
+    statements.clear()
+    idempotency.open_ticket_once(db.session, submission, request, settings)
+    db.session.commit()
+
+    assert statements == [
+        "SELECT department",  # with its fields and the key's row, if any
+        *(["SELECT client_account"] if requester == "client" else []),
+        *_numbered_insert(),
+        "INSERT idempotency_key",
+    ], statements
+
+
+def test_a_repeat_is_found_even_when_it_names_no_department(make, settings, statements):
+    # No department row to carry the key's: the key is then read alone.
+    department = make.department()
+    request = OpenTicketRequest(
+        deptid=str(department.id), subject="Hi", message="Hello.", name="Gus", email="g@x.org"
+    )
+    submission = idempotency.Submission(idempotency.CLIENT_FORM, "draft-1")
+    first = idempotency.open_ticket_once(db.session, submission, request, settings)
+    no_such_department = department.id + 1000
+    db.session.commit()
+    statements.clear()
+
+    found = idempotency.look_up(db.session, submission, department_id=no_such_department)
+
+    assert (found.earlier.tid, found.earlier.repeated) == (first.tid, True)
+    assert statements == ["SELECT department", "SELECT idempotency_key"], statements
 
 
 def test_a_department_read_in_a_transaction_is_read_again_in_the_next(make, statements):

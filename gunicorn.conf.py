@@ -23,6 +23,11 @@ max_requests_jitter = 1000
 # "-" is stdout; an empty PORTAL_ACCESS_LOG turns the access log off (the proxy keeps one).
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-") or None
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl), so a
+# second portal on the host would take it over and stopping either would remove it. Off unless
+# PORTAL_CONTROL_SOCKET names this instance's own path.
+control_socket = os.environ.get("PORTAL_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def post_worker_init(worker):

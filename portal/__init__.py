@@ -9,8 +9,6 @@ from portal import (
     extensions,
     identity,
     security,
-    sessions,
-    site_links,
 )
 from portal.api import api
 from portal.client import client
@@ -29,11 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     configuration.load(app, test_config)
     extensions.register_extensions(app)
-    sessions.register_sessions(app)
     identity.register_identity(app)
     security.register_security(app)
     register_template_filters(app)
-    site_links.register_site_links(app)
     register_mail(app)
     register_blueprints(app)
     error_pages.register_error_pages(app)

@@ -1,6 +1,5 @@
 """The Flask extensions, created once and bound to the app in register_extensions()."""
 
-import functools
 import hashlib
 import logging
 import math
@@ -14,7 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from limits import parse_many, strategies
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import Storage, storage_from_string
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -45,8 +44,8 @@ def register_extensions(app: Flask) -> None:
 class RateLimiter:
     """The `limits` library's storage and strategy behind every RateLimit of one app.
 
-    `limits` directly rather than Flask-Limiter: the doors count and refuse in their own words,
-    and Flask-Limiter's hooks ran on every request for limits nobody declared.
+    `limits` directly rather than Flask-Limiter: the doors count only what they choose (failed
+    log-ins, say) and refuse in their own words.
     """
 
     enabled: bool
@@ -55,38 +54,11 @@ class RateLimiter:
 
     @classmethod
     def from_config(cls, config: Mapping) -> "RateLimiter":
-        uri = config["RATELIMIT_STORAGE_URI"]
-        options = config.get("RATELIMIT_STORAGE_OPTIONS", {})
-        if uri.startswith("memory://"):
-            storage = SweptMemoryStorage(uri, **options)
-        else:
-            storage = storage_from_string(uri, **options)
+        storage = storage_from_string(
+            config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {})
+        )
         strategy = strategies.STRATEGIES[config["RATELIMIT_STRATEGY"]]
         return cls(bool(config["RATELIMIT_ENABLED"]), storage, strategy(storage))
-
-
-class SweptMemoryStorage(MemoryStorage):
-    """`limits`' memory storage, sweeping expired entries while counting instead of in a thread.
-
-    MemoryStorage starts a new threading.Timer whenever its last one has ended: under load a
-    process started up to a hundred threads a second, at about 0.45 ms of CPU each here.
-    Counting stays MemoryStorage's own; it checks expiry when it reads, so sweeping less often
-    only frees memory later.
-    """
-
-    SWEEP_INTERVAL = 1.0
-
-    def __init__(self, uri: str | None = None, **options) -> None:
-        super().__init__(uri, **options)
-        self._next_sweep = 0.0
-
-    # Overrides MemoryStorage's private __schedule_expiry, which its counting methods call;
-    # tests/abuse/test_rate_limits.py fails if a new version of limits stops calling it.
-    def _MemoryStorage__schedule_expiry(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_sweep:
-            self._next_sweep = now + self.SWEEP_INTERVAL
-            self._MemoryStorage__expire_events()
 
 
 RATE_LIMITER = "portal.rate_limiter"
@@ -137,10 +109,8 @@ class RateLimit:
             return when_off
 
 
-@functools.lru_cache(maxsize=64)
-def _parsed_limits(text: str) -> tuple:
-    # Parsed once per setting's text, not on every request that checks it.
-    return tuple(parse_many(text))
+def _parsed_limits(text: str) -> list:
+    return parse_many(text)
 
 
 def wait_in_words(seconds: int | None) -> str:

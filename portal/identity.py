@@ -1,13 +1,22 @@
-"""Who is signed in: client users and staff members share one Flask-Login session slot."""
+"""Who is signed in: client users and staff members share one Flask-Login session slot, one way
+to sign in, and one rule for where to go afterwards."""
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, redirect, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.extensions import db, login_manager
+from portal.extensions import RateLimit, db, login_manager, longest_wait, wait_in_words
 from portal.models import StaffMember, User
+
+TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait {wait} and try again."
+LOGIN_FAILURES_PER_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_IP")
+LOGIN_FAILURES_PER_ACCOUNT = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT")
+# Checked when nobody has the name, so a wrong name costs as long as a wrong password.
+_UNUSED_HASH = generate_password_hash("nobody has this password")
 
 
 def register_identity(app: Flask) -> None:
@@ -40,12 +49,57 @@ def signed_in_staff() -> StaffMember | None:
 
 
 def _identity() -> object | None:
-    # Signing in always puts _user_id in the session (no remember-me cookie is ever issued), so
-    # without it nobody is signed in: skip Flask-Login, whose "strong" session protection hashes
-    # the client's address and user agent on every request it loads a user for.
+    # Signing in always puts _user_id in the session (no remember-me cookie is ever issued).
+    # Without it nobody is signed in, and Flask-Login is not asked: its "strong" protection
+    # would rewrite a guest's session (and so its cookie) on every request.
     if "_user_id" not in session:
         return None
     return current_user._get_current_object()
+
+
+class LoginRefused(Exception):
+    """The sign-in failed; `message` says so as the page shows it."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def log_in(
+    find: Callable[[], User | StaffMember | None], name: str, password: str, *, refused: str
+) -> User | StaffMember:
+    """Sign in whoever `find` looks up by `name`, if the password is theirs; raises LoginRefused.
+
+    Failures are counted per address and per name, and refused before any password is checked
+    once the limits are reached, so that guessing on gains nothing.
+    """
+    address = request.remote_addr or ""
+    wait = longest_wait((LOGIN_FAILURES_PER_IP, address), (LOGIN_FAILURES_PER_ACCOUNT, name))
+    if wait is not None:
+        raise LoginRefused(TOO_MANY_FAILURES.format(wait=wait_in_words(wait)), 429)
+    account = find()
+    if account is None:
+        check_password_hash(_UNUSED_HASH, password)
+    elif account.is_active and account.check_password(password):
+        # A fresh session: nothing set before sign-in (fixation, drafts, another identity)
+        # carries over.
+        session.clear()
+        login_user(account)
+        return account
+    LOGIN_FAILURES_PER_IP.count(address)
+    LOGIN_FAILURES_PER_ACCOUNT.count(name)
+    raise LoginRefused(refused, 401)
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: `next` must not lead elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
 
 
 def client_login_required(view: Callable) -> Callable:

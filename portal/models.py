@@ -5,12 +5,12 @@ import hashlib
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.extensions import db
+from portal.extensions import Base
 
 
 def utcnow() -> datetime:
@@ -65,7 +65,7 @@ class PasswordMixin:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
 
-class ClientAccount(db.Model):
+class ClientAccount(Base):
     """The billable owner of tickets, services and domains (WHMCS's "client")."""
 
     __tablename__ = "client_account"
@@ -96,7 +96,7 @@ class ClientAccount(db.Model):
         return next((m.user for m in self.memberships if m.is_owner), None)
 
 
-class User(PasswordMixin, UserMixin, db.Model):
+class User(PasswordMixin, UserMixin, Base):
     """A login identity; one user may act for several client accounts."""
 
     __tablename__ = "user"
@@ -118,7 +118,7 @@ class User(PasswordMixin, UserMixin, db.Model):
         return f"user:{self.id}"
 
 
-class AccountMembership(db.Model):
+class AccountMembership(Base):
     """A user's link to a client account; the owner is the account's main user."""
 
     __tablename__ = "account_membership"
@@ -133,7 +133,7 @@ class AccountMembership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
-class Contact(db.Model):
+class Contact(Base):
     __tablename__ = "contact"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,7 +151,7 @@ class Contact(db.Model):
         return full_name(self.first_name, self.last_name)
 
 
-class StaffMember(PasswordMixin, UserMixin, db.Model):
+class StaffMember(PasswordMixin, UserMixin, Base):
     __tablename__ = "staff_member"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,7 +183,7 @@ class StaffMember(PasswordMixin, UserMixin, db.Model):
         self.legacy_api_password_hash = generate_password_hash(digest)
 
 
-class Department(db.Model):
+class Department(Base):
     __tablename__ = "department"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -201,7 +201,7 @@ class Department(db.Model):
     )
 
 
-class CustomField(db.Model):
+class CustomField(Base):
     __tablename__ = "custom_field"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,7 +225,7 @@ class CustomField(db.Model):
         return [option.strip() for option in self.options.split(",") if option.strip()]
 
 
-class Service(db.Model):
+class Service(Base):
     __tablename__ = "service"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,7 +243,7 @@ class Service(db.Model):
         return f"{self.product_name} - {self.domain}" if self.domain else self.product_name
 
 
-class Domain(db.Model):
+class Domain(Base):
     __tablename__ = "domain"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -260,34 +260,11 @@ class Domain(db.Model):
         return self.name
 
 
-class TicketState:
-    """What a ticket's editor and status mean; shared by the model and the page's read model."""
-
-    __slots__ = ()
-    editor: str
-    status: str
-
-    @property
-    def is_markdown(self) -> bool:
-        return self.editor == Editor.MARKDOWN
-
-    @property
-    def is_closed(self) -> bool:
-        return self.status == TicketStatus.CLOSED
-
-
-class Ticket(TicketState, db.Model):
+class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_client_created", "client_id", "created_at"),
         Index("ix_ticket_department_status", "department_id", "status"),
-        # Only tickets whose mail waits for its outbox rows; partial where the database can.
-        Index(
-            "ix_ticket_mail_queued",
-            "mail_queued",
-            sqlite_where=text("mail_queued IS NOT NULL"),
-            postgresql_where=text("mail_queued IS NOT NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -313,9 +290,6 @@ class Ticket(TicketState, db.Model):
     editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
     prevent_client_closure: Mapped[bool] = mapped_column(default=False)
     email_suppressed: Mapped[bool] = mapped_column(default=False)
-    # The kinds of ticket-opened messages still to be written into the outbox, space-separated;
-    # NULL once delivery has written them (portal/mail/outbox.py says why they wait here).
-    mail_queued: Mapped[str | None] = mapped_column(String(80))
 
     department: Mapped[Department] = relationship()
     client: Mapped[ClientAccount | None] = relationship()
@@ -331,8 +305,25 @@ class Ticket(TicketState, db.Model):
         back_populates="ticket", order_by="CustomFieldValue.field_id"
     )
 
+    @property
+    def is_markdown(self) -> bool:
+        return self.editor == Editor.MARKDOWN
 
-class Attachment(db.Model):
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+    @property
+    def related_label(self) -> str:
+        """The service or domain the ticket concerns, as its page names it."""
+        if self.service is not None:
+            return self.service.label
+        if self.domain is not None:
+            return self.domain.label
+        return "None"
+
+
+class Attachment(Base):
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -346,7 +337,7 @@ class Attachment(db.Model):
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
 
 
-class CustomFieldValue(db.Model):
+class CustomFieldValue(Base):
     __tablename__ = "custom_field_value"
     __table_args__ = (UniqueConstraint("ticket_id", "field_id"),)
 
@@ -359,7 +350,7 @@ class CustomFieldValue(db.Model):
     field: Mapped[CustomField] = relationship()
 
 
-class ApiCredential(db.Model):
+class ApiCredential(Base):
     __tablename__ = "api_credential"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -382,7 +373,7 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Base):
     """An email written in the transaction that caused it, delivered after the commit."""
 
     __tablename__ = "outbox_message"
@@ -398,11 +389,11 @@ class OutboxMessage(db.Model):
     )
     kind: Mapped[str] = mapped_column(String(40))
     # Envelope addresses; the headers inside `message` say the same for display.
-    sender: Mapped[str] = mapped_column(String(254))
-    recipients: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(254), default="")
+    recipients: Mapped[str] = mapped_column(Text, default="")
     cc: Mapped[str] = mapped_column(Text, default="")
-    # The complete RFC 5322 message as composed when the ticket was opened.
-    message: Mapped[str] = mapped_column(LongText)
+    # The complete RFC 5322 message, composed at its first delivery; empty until then.
+    message: Mapped[str] = mapped_column(LongText, default="")
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -415,7 +406,7 @@ class OutboxMessage(db.Model):
     ticket: Mapped[Ticket | None] = relationship()
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Base):
     """A submission key and the ticket its first request opened, so that a repeat opens nothing."""
 
     __tablename__ = "idempotency_key"

@@ -1,11 +1,12 @@
 """Ticket messages as safe HTML: one renderer for the view page, the preview and the email."""
 
-from functools import lru_cache
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import mistune
 import nh3
-from flask import Flask
+from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 ALLOWED_TAGS = {
@@ -69,25 +70,16 @@ def render_plain(text: str) -> Markup:
     return Markup("<p>") + escape(text or "").replace("\n", Markup("<br>\n")) + Markup("</p>")
 
 
-# A ticket is read far more often than written, and rendering depends on the text alone: recent
-# messages are kept per process. Long ones are left out, so the cache stays a few MB at most.
-CACHED_MESSAGE_MAX_CHARS = 8 * 1024
-
-
 def render_message(text: str, is_markdown: bool) -> Markup:
-    text = text or ""
-    if len(text) <= CACHED_MESSAGE_MAX_CHARS:
-        return _cached_message(text, is_markdown)
-    return _render_message(text, is_markdown)
-
-
-@lru_cache(maxsize=256)
-def _cached_message(text: str, is_markdown: bool) -> Markup:
-    return _render_message(text, is_markdown)
-
-
-def _render_message(text: str, is_markdown: bool) -> Markup:
     return render_markdown(text) if is_markdown else render_plain(text)
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored naive-UTC time in the portal's time zone."""
+    if moment is None:
+        return ""
+    local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def is_safe_link(url: str) -> bool:
@@ -95,5 +87,10 @@ def is_safe_link(url: str) -> bool:
 
 
 def register_template_filters(app: Flask) -> None:
+    from portal.tickets.attachments import format_size  # the core imports this module
+
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_message, "message_html")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(lambda size: format_size(int(size)), "filesize")
+    app.add_template_test(is_safe_link, "safe_link")

@@ -1,18 +1,51 @@
-"""Saving a ticket in a door: a database or disk failure becomes one clear error, nothing kept."""
+"""The doors' one way to run a core call: commit it, or roll back and say why, keeping nothing."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.tickets.attachments import discard_pending
-from portal.tickets.errors import FieldError
+from portal.tickets.errors import FieldError, TicketError
 
 SAVE_FAILED = "The ticket could not be saved; nothing was stored. Please submit again."
+# The request was valid and nothing was kept: a later try of the same request can succeed, which
+# 503 tells HTTP clients and proxies (500 would suggest that the request itself broke something).
+SAVE_FAILED_STATUS = 503
 
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
+
+
+class Refused(Exception):
+    """A core call that kept nothing: the rule it broke, or the database or disk failing."""
+
+    def __init__(self, errors: list[FieldError], status: int, *, save_failed: bool = False):
+        super().__init__(errors[0].message)
+        self.errors = errors
+        self.status = status
+        self.save_failed = save_failed
+
+    @property
+    def message(self) -> str:
+        return self.errors[0].message
+
+
+def commit(session: Session, call: Callable[[], Result]) -> Result:
+    """Run one core call and commit what it wrote; raises Refused with nothing kept."""
+    try:
+        with saving(session):
+            result = call()
+            session.commit()
+    except TicketError as refused:
+        session.rollback()
+        raise Refused(refused.errors, refused.status) from refused
+    except SaveFailed as failure:
+        raise Refused(failure.errors, SAVE_FAILED_STATUS, save_failed=True) from failure
+    return result
 
 
 class SaveFailed(Exception):

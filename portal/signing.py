@@ -1,22 +1,15 @@
-"""Short signatures for values the portal puts in a page or cookie and later takes back."""
+"""Signed values the portal puts in a page and later takes back, with itsdangerous.
 
-import base64
-import hashlib
-import hmac
+Signed with SECRET_KEY, and checked against SECRET_KEY_FALLBACKS too, so that rotating the key
+does not refuse every form that was open at the time.
+"""
 
-
-def signature(key: bytes, message: str) -> str:
-    """HMAC-SHA256 of the message cut to 128 bits, as 22 URL-safe characters."""
-    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+from flask import current_app
+from itsdangerous import URLSafeSerializer
 
 
-def signature_matches(key: bytes, message: str, presented: str) -> bool:
-    """Whether `presented` is the message's signature, compared in constant time."""
-    return hmac.compare_digest(presented.encode(), signature(key, message).encode())
-
-
-def derived_key(secret: str | bytes, purpose: str) -> bytes:
-    """A key for one purpose only, so that no signature made for one passes for another."""
-    secret = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+def serializer(purpose: str) -> URLSafeSerializer:
+    """A serializer for one purpose only: no value signed for one passes for another."""
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
+    # itsdangerous signs with the last key and accepts any of them.
+    return URLSafeSerializer([*fallbacks, current_app.secret_key], salt=purpose)

@@ -1,13 +1,13 @@
 """Who may call api.php: access control by address or access key, then the caller's credentials."""
 
-import functools
 import hmac
 import ipaddress
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.api.credentials import secret_matches
@@ -18,6 +18,9 @@ AUTHENTICATION_FAILED = "Authentication Failed"
 INVALID_ACCESS_KEY = "Invalid Access Key"
 # Longer values cannot name a row (both columns are String(64)); NUL bytes break PostgreSQL.
 MAX_NAME_LENGTH = 64
+
+# Checked for unknown usernames, so that timing does not tell which ones exist.
+_UNMATCHABLE_HASH = generate_password_hash("no md5 digest has this value")
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +98,6 @@ def address_allowed(address: str | None, allow_list: str) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=64)
 def allowed_networks(allow_list: str) -> tuple[IPNetwork, ...]:
     networks = []
     for entry in allow_list.replace(";", ",").split(","):
@@ -125,38 +127,20 @@ def authenticated_caller(form: Mapping[str, str], allow_legacy_password: bool) -
     return caller
 
 
-CREDENTIAL = ApiCredential.__table__
-STAFF = StaffMember.__table__
-# Every call runs this: built once, and Core rows rather than two ORM objects, which cost
-# four times as much to load.
-_CREDENTIAL_BY_IDENTIFIER = (
-    select(
-        CREDENTIAL.c.id,
-        CREDENTIAL.c.identifier,
-        CREDENTIAL.c.secret_sha256,
-        CREDENTIAL.c.allowed_ips,
-        CREDENTIAL.c.staff_id,
-        STAFF.c.active,
-    )
-    .join(STAFF, STAFF.c.id == CREDENTIAL.c.staff_id)
-    .where(CREDENTIAL.c.identifier == bindparam("identifier"))
-)
-
-
 def _api_credential_caller(identifier: str, secret: str) -> Caller | None:
     if not _can_name_a_row(identifier):
         return None
-    found = (
-        db.session.connection()
-        .execute(_CREDENTIAL_BY_IDENTIFIER, {"identifier": identifier})
-        .first()
+    credential = db.session.scalar(
+        select(ApiCredential)
+        .where(ApiCredential.identifier == identifier)
+        .options(joinedload(ApiCredential.staff))
     )
     # MariaDB compares case-insensitively and ignores trailing spaces; identifiers are exact.
-    if found is None or found.identifier != identifier:
+    if credential is None or credential.identifier != identifier:
         return None
-    if not secret_matches(found.secret_sha256, secret) or not found.active:
+    if not secret_matches(credential.secret_sha256, secret) or not credential.staff.active:
         return None
-    return Caller(found.staff_id, found.id, found.allowed_ips)
+    return Caller(credential.staff_id, credential.id, credential.allowed_ips)
 
 
 def _legacy_password_caller(username: str, password_md5: str) -> Caller | None:
@@ -165,7 +149,7 @@ def _legacy_password_caller(username: str, password_md5: str) -> Caller | None:
         staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     if staff is None or staff.username != username or not staff.legacy_api_password_hash:
         # The same slow hash check as for a real account, so timing does not reveal usernames.
-        check_password_hash(_unmatchable_hash(), password_md5)
+        check_password_hash(_UNMATCHABLE_HASH, password_md5)
         return None
     if not check_password_hash(staff.legacy_api_password_hash, password_md5):
         return None
@@ -174,8 +158,3 @@ def _legacy_password_caller(username: str, password_md5: str) -> Caller | None:
 
 def _can_name_a_row(name: str) -> bool:
     return bool(name) and len(name) <= MAX_NAME_LENGTH and "\x00" not in name
-
-
-@functools.cache
-def _unmatchable_hash() -> str:
-    return generate_password_hash("no md5 digest has this value")

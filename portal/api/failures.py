@@ -5,12 +5,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.api import api
 from portal.api.responses import Presenter, ResponseType
-from portal.saving import SaveFailed
 from portal.tickets.attachments import format_size
-
-# The request was valid and nothing was kept: a later try of the same request can succeed, which
-# 503 tells HTTP clients and proxies (500 would suggest that the request itself broke something).
-SAVE_FAILED_STATUS = 503
 
 
 def request_too_large_message() -> str:
@@ -28,7 +23,3 @@ def request_too_large(error: RequestEntityTooLarge) -> Response:
     # string; otherwise the answer is WHMCS's default name=value text.
     presenter = Presenter(ResponseType.requested(request.args.get("responsetype")), "")
     return presenter.error(request_too_large_message(), 413)
-
-
-def save_failed(presenter: Presenter, failure: SaveFailed) -> Response:
-    return presenter.error(failure.message, SAVE_FAILED_STATUS)

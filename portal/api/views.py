@@ -1,6 +1,5 @@
 """POST /includes/api.php as WHMCS answers it, and the OpenAPI document describing it."""
 
-import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -9,18 +8,11 @@ from flask import Response, current_app, request
 
 from portal.api import api, parameters
 from portal.api.authentication import AccessRefused, Caller, authorised_caller
-from portal.api.failures import save_failed
 from portal.api.responses import Presenter, ResponseType
 from portal.extensions import RateLimit, csrf, db, longest_wait
-from portal.models import IdempotencyKey, StaffMember
-from portal.saving import SaveFailed, saving
-from portal.tickets import (
-    OpenTicketError,
-    OpenTicketRequest,
-    TicketSettings,
-    idempotency,
-    open_ticket,
-)
+from portal.models import IdempotencyKey, StaffMember, Ticket
+from portal.saving import Refused, commit
+from portal.tickets import OpenTicketRequest, TicketSettings, idempotency, open_ticket
 
 EMPTY_ACTION = "Empty action request"
 COMMAND_NOT_FOUND = "Command Not Found"
@@ -43,9 +35,7 @@ def api_php() -> Response:
     """Check who is calling, then run the action they asked for."""
     # A base64 `attachments` field in a multipart body may be as large as the body itself.
     request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
-    # A repeated field counts with its last value, as in PHP's $_POST. A plain dict, because
-    # MultiDict.get raises and catches an exception for every absent field, and a call leaves
-    # most of them out.
+    # A repeated field counts with its last value, as in PHP's $_POST.
     fields = dict(request.form.items(multi=True))
     action = parameters.action_name(fields.get("action"))
     presenter = Presenter(ResponseType.requested(fields.get("responsetype")), action)
@@ -78,17 +68,15 @@ def open_ticket_action(caller: Caller, presenter: Presenter, fields: dict[str, s
         return open_ticket_once_action(caller, presenter, fields, key)
     ticket_request = parameters.open_ticket_request(fields, request.files)
     settings = TicketSettings.from_config(current_app.config)
+    staff = acting_staff(caller, ticket_request)
     try:
-        with saving(db.session):
-            staff = acting_staff(caller, ticket_request)
-            opened = open_ticket(db.session, ticket_request, settings, acting_staff=staff)
-            db.session.commit()
-    except OpenTicketError as refused:
-        db.session.rollback()
-        return presenter.error(refused.message)
-    except SaveFailed as failure:
-        return save_failed(presenter, failure)
-    return opened_answer(presenter, opened.id, opened.tid, opened.c)
+        ticket = commit(
+            db.session,
+            lambda: open_ticket(db.session, ticket_request, settings, acting_staff=staff),
+        )
+    except Refused as refused:
+        return refusal(presenter, refused)
+    return opened_answer(presenter, ticket)
 
 
 def open_ticket_once_action(
@@ -105,34 +93,35 @@ def open_ticket_once_action(
     )
     ticket_request = parameters.open_ticket_request(fields, request.files)
     settings = TicketSettings.from_config(current_app.config)
+    staff = acting_staff(caller, ticket_request)
+
+    def open_once() -> Response:
+        outcome = idempotency.open_ticket_once(
+            db.session, submission, ticket_request, settings, acting_staff=staff
+        )
+        if outcome.repeated:
+            return replay(outcome.record)
+        response = opened_answer(presenter, outcome.ticket)
+        idempotency.remember_response(
+            outcome.record,
+            response.status_code,
+            response.content_type,
+            response.get_data(as_text=True),
+        )
+        return response
+
     try:
-        with saving(db.session):
-            outcome = idempotency.open_ticket_once(
-                db.session,
-                submission,
-                ticket_request,
-                settings,
-                acting_staff=acting_staff(caller, ticket_request),
-            )
-            if outcome.repeated:
-                return replay(outcome.record)
-            response = opened_answer(presenter, outcome.ticket_id, outcome.tid, outcome.access_code)
-            idempotency.remember_response(
-                outcome.record,
-                response.status_code,
-                response.content_type,
-                response.get_data(as_text=True),
-            )
-            db.session.commit()
-    except OpenTicketError as refused:
-        db.session.rollback()
-        return presenter.error(refused.message)
+        return commit(db.session, open_once)
+    except Refused as refused:
+        return refusal(presenter, refused)
     except idempotency.KeyReused:
         db.session.rollback()
         return presenter.error(KEY_REUSED, KEY_REUSED_STATUS)
-    except SaveFailed as failure:
-        return save_failed(presenter, failure)
-    return response
+
+
+def refusal(presenter: Presenter, refused: Refused) -> Response:
+    """WHMCS answers a broken rule with HTTP 200; a failed save is worth a retry (503)."""
+    return presenter.error(refused.message, refused.status if refused.save_failed else 200)
 
 
 def acting_staff(caller: Caller, ticket_request: OpenTicketRequest) -> StaffMember | None:
@@ -147,9 +136,9 @@ def caller_scope(caller: Caller) -> str:
     return f"api-legacy-login:{caller.staff_id}"
 
 
-def opened_answer(presenter: Presenter, ticket_id: int, tid: str, code: str) -> Response:
+def opened_answer(presenter: Presenter, ticket: Ticket) -> Response:
     # WHMCS sends the id as a string (see the spec's example response); typed clients expect that.
-    return presenter.success({"id": str(ticket_id), "tid": tid, "c": code})
+    return presenter.success({"id": str(ticket.id), "tid": ticket.tid, "c": ticket.access_code})
 
 
 def replay(record: IdempotencyKey) -> Response:
@@ -173,6 +162,5 @@ def openapi_document() -> Response:
     return Response(json.dumps(document, indent=2), mimetype="application/json")
 
 
-@functools.cache
 def _openapi_document() -> dict:
     return json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from portal.models import ClientAccount, Priority, User
+from portal.models import Priority, User
 from portal.tickets import FieldError, IncomingFile, OpenTicketRequest, errors
 from portal.tickets.parameters import row_id
 
@@ -88,9 +88,9 @@ class ComposeForm:
         )
 
     def open_ticket_request(
-        self, user: User | None, account: ClientAccount | None, uploads: Sequence[IncomingFile]
+        self, user: User | None, uploads: Sequence[IncomingFile]
     ) -> OpenTicketRequest:
-        """OpenTicket's parameters: a signed-in user's account and identity win over typed ones."""
+        """OpenTicket's parameters; a signed-in user writes as themselves, for their account."""
         request = OpenTicketRequest(
             deptid=self.deptid,
             subject=self.subject,
@@ -100,18 +100,18 @@ class ComposeForm:
             uploads=uploads,
             markdown=True,
             check_custom_fields=True,
+            client_area=True,
+            signed_in_user=user,
         )
-        if account is not None:
-            request.clientid, request.userid = account.id, user.id
-            kind, key = self.related[:1], self.related[1:]
-            if kind == "S":
-                request.serviceid = key
-            elif kind == "D":
-                request.domainid = key
-        elif user is not None:
-            request.name, request.email = user.name, user.email
-        else:
+        if user is None:
             request.name, request.email = self.name, self.email
+            return request
+        request.clientid = self.account_id
+        kind, key = self.related[:1], self.related[1:]
+        if kind == "S":
+            request.serviceid = key
+        elif kind == "D":
+            request.domainid = key
         return request
 
 

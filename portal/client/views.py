@@ -4,7 +4,7 @@ from flask import Response, render_template, request
 
 from portal.client import client
 from portal.rendering import render_markdown
-from portal.tickets.operations import MAX_MESSAGE
+from portal.tickets.opening import MAX_MESSAGE
 
 
 @client.get("/")

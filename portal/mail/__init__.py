@@ -1,9 +1,8 @@
-"""Ticket email through a transactional outbox: queued with the ticket, delivered after it.
+"""Ticket email through a transactional outbox: rows written with the ticket, delivered after.
 
-- outbox: says which messages a new ticket needs (open_ticket stores that in the ticket's row),
-  writes their rows at delivery, and composes them.
-- delivery: claims due rows, sends them over SMTP or writes .eml files, retries, gives up.
-- relay: the in-process attempt right after the commit (register_mail(app)).
+- outbox: the rows a ticket owes, and composing their messages.
+- delivery: claims due rows in batches, sends them over SMTP or writes .eml files, retries.
+- relay: delivery right after the commit, in the web process (register_mail(app)).
 - worker: the `send-mail` command.
 """
 

@@ -1,10 +1,11 @@
-"""Delivery of outbox rows: claim due rows, send them over SMTP or write .eml files, record it.
+"""Delivery of outbox rows in batches: claim due rows, compose, send, record, commit.
 
-A row is claimed in its own short transaction (status `sending`, a claim token, and a deadline
-kept in next_attempt_at), sent, and marked sent in another transaction, one row at a time. So a
-row is sent at most once unless a worker dies between sending and recording it: after the claim
-deadline the row is claimed again and sent again. Only in that crash window is delivery "at
-least once".
+A batch is claimed in one short transaction (status `sending`, a claim token, and a deadline
+kept in next_attempt_at). Its messages are then composed where they have not been yet, sent
+over SMTP or written as .eml files, and every result (with the composed message) is recorded
+in a second transaction: two commits a batch, whatever its size. A row is sent at most once
+unless a worker dies between sending and recording: after the claim deadline it is claimed and
+sent again, with the same Message-ID. Only in that crash window is delivery "at least once".
 """
 
 import logging
@@ -14,25 +15,24 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, joinedload
 
 from portal.mail import outbox
-from portal.mail.outbox import SKIP_LOCKED_DIALECTS, CannotCompose, MessageSettings
-from portal.models import OutboxMessage, OutboxStatus, utcnow
+from portal.mail.outbox import CannotCompose, MessageSettings
+from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
 
 log = logging.getLogger(__name__)
 
 CLAIMABLE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
-# Core statements on the table: the ORM's bulk-update path cost more than the database's work,
-# for every message sent after every ticket.
-OUTBOX = OutboxMessage.__table__
+# Databases with row locks and SKIP LOCKED: concurrent senders pass over each other's rows.
+SKIP_LOCKED_DIALECTS = frozenset({"postgresql", "mysql", "mariadb"})
 MAX_ERROR_LENGTH = 2000
 
 
@@ -49,7 +49,6 @@ class DeliverySettings:
     retry_delays: tuple[float, ...] = (60, 300, 900, 3600, 14400, 43200)
     claim_timeout: float = 900
     batch_size: int = 20
-    # For the rows queued without their message, composed at their first delivery.
     messages: MessageSettings = field(default_factory=MessageSettings)
 
     @classmethod
@@ -83,8 +82,9 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-    # The transport could not be reached at all (connection, TLS or login).
+    # The transport could not be reached at all (connection, TLS or login), and why.
     unreachable: bool = False
+    last_error: str = ""
 
 
 class TransportDown(Exception):
@@ -99,229 +99,159 @@ def deliver_due(
     engine: Engine,
     settings: DeliverySettings,
     *,
-    ticket_ids: Sequence[int] | None = None,
     limit: int | None = None,
     now: datetime | None = None,
 ) -> DeliveryReport:
-    """Claim due rows (only those of `ticket_ids` when given) and deliver them; each state
-    change is committed.
+    """Claim up to a batch of due rows and deliver them, in a session of its own.
 
-    It works in sessions of its own, so nothing a caller has pending is committed with it.
+    Nothing a caller has pending is committed with it.
     """
     report = DeliveryReport()
     token = _claim_token()
-    claimed = claim(
-        engine, token, settings, ticket_ids=ticket_ids, limit=limit or settings.batch_size, now=now
-    )
-    report.claimed = len(claimed)
-    if any(not message.message for message in claimed):
-        claimed = _composed(engine, claimed, token, settings, report, now)
-    if not claimed:
-        return report
-    # Stop before the claim deadline: past it another worker may take the row and send it too.
-    give_up_at = (now or utcnow()) + timedelta(seconds=settings.claim_timeout * 0.8)
-    transport = _transport(settings)
-    try:
-        with engine.connect() as connection:
-            for position, message in enumerate(claimed):
+    with Session(_claiming(engine)) as session:
+        claimed = claim(session, token, settings, limit=limit or settings.batch_size, now=now)
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        results: list[tuple[int, dict]] = []
+        # Stop before the claim deadline: past it another worker may take a row and send it too.
+        give_up_at = (now or utcnow()) + timedelta(seconds=settings.claim_timeout * 0.8)
+        transport = _transport(settings)
+        try:
+            for position, row in enumerate(claimed):
                 if (now or utcnow()) > give_up_at:
                     log.warning(
                         "Claim nearly expired; leaving %d messages for the next claim",
                         len(claimed) - position,
                     )
                     break
-                try:
-                    refused = transport.send(message)
-                except TransportDown as error:
-                    report.unreachable = True
-                    for later in claimed[position:]:
-                        _record_failure(connection, later, token, str(error), settings, report, now)
+                results.append((row.id, _deliver(transport, row, settings, report, now)))
+                if report.unreachable:
+                    # The transport is down: the rest of the batch waits for a retry too.
+                    results += [
+                        (later.id, _failure(later, report.last_error, settings, report, now))
+                        for later in claimed[position + 1 :]
+                    ]
                     break
-                except PermanentFailure as error:
-                    _record_failure(
-                        connection,
-                        message,
-                        token,
-                        str(error),
-                        settings,
-                        report,
-                        now,
-                        permanent=True,
-                    )
-                except OSError as error:  # smtplib's errors are OSErrors too
-                    _record_failure(
-                        connection, message, token, _describe(error), settings, report, now
-                    )
-                else:
-                    _record_sent(connection, message.id, token, refused, now)
-                    report.sent += 1
-    finally:
-        transport.close()
+        finally:
+            transport.close()
+            record(session, token, results)
     return report
 
 
-def _composed(
-    engine: Engine,
-    claimed: list["ClaimedMessage"],
-    token: str,
+def _deliver(
+    transport: "_SmtpTransport | _EmlTransport",
+    row: OutboxMessage,
     settings: DeliverySettings,
     report: DeliveryReport,
     now: datetime | None,
-) -> list["ClaimedMessage"]:
-    """Compose the claimed rows queued without a message and store them before any is sent."""
-    ready = []
-    with Session(engine) as session:
-        for message in claimed:
-            if message.message:
-                ready.append(message)
-                continue
-            try:
-                composed = outbox.compose(session, message.id, settings.messages)
-            except CannotCompose as error:
-                _record_failure(
-                    session, message, token, str(error), settings, report, now, permanent=True
-                )
-                continue
-            # Stored under the claim: a retry sends these bytes, not a second composition.
-            session.execute(
-                _STORE_COMPOSED,
-                {
-                    "message_id": message.id,
-                    "token": token,
-                    "sender": composed.sender,
-                    "recipients": composed.recipients,
-                    "cc": composed.cc,
-                    "message": composed.message,
-                },
+) -> dict:
+    """Compose the row unless it was already, send it; the values that record how it went."""
+    composed = {}
+    if not row.message:
+        try:
+            message = outbox.compose(row, settings.messages)
+        except CannotCompose as error:
+            return _failure(row, str(error), settings, report, now, permanent=True)
+        composed = {
+            "sender": message.sender,
+            "recipients": message.recipients,
+            "cc": message.cc,
+            "message": message.message,
+        }
+        row.sender, row.recipients, row.cc = message.sender, message.recipients, message.cc
+        row.message = message.message
+    try:
+        refused = transport.send(row)
+    except TransportDown as error:
+        report.unreachable = True
+        report.last_error = str(error)
+        return composed | _failure(row, str(error), settings, report, now)
+    except PermanentFailure as error:
+        return composed | _failure(row, str(error), settings, report, now, permanent=True)
+    except OSError as error:  # smtplib's errors are OSErrors too
+        return composed | _failure(row, _describe(error), settings, report, now)
+    report.sent += 1
+    return composed | _sent(refused, now)
+
+
+def record(session: Session, token: str, results: list[tuple[int, dict]]) -> None:
+    """Write each row's result and commit them together.
+
+    The token condition keeps a slow worker from overwriting a row another worker reclaimed.
+    """
+    for message_id, values in results:
+        written = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.claimed_by == token,
+                OutboxMessage.status == OutboxStatus.SENDING,
             )
-            ready.append(
-                replace(
-                    message,
-                    sender=composed.sender,
-                    recipients=tuple(_split(composed.recipients, composed.cc)),
-                    message=composed.message,
-                )
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        if written.rowcount == 0:  # type: ignore[attr-defined]
+            log.warning(
+                "Outbox message %s was reclaimed before its result was recorded", message_id
             )
-        # One commit for the batch, before anything is sent.
-        session.commit()
-    return ready
-
-
-_STORE_COMPOSED = (
-    update(OUTBOX)
-    .where(OUTBOX.c.id == bindparam("message_id"), OUTBOX.c.claimed_by == bindparam("token"))
-    .values(
-        sender=bindparam("sender"),
-        recipients=bindparam("recipients"),
-        cc=bindparam("cc"),
-        message=bindparam("message"),
-    )
-)
-
-
-@dataclass(frozen=True)
-class ClaimedMessage:
-    id: int
-    attempts: int
-    sender: str
-    recipients: tuple[str, ...]
-    message: str
-    file_name: str
+    session.commit()
 
 
 def claim(
-    engine: Engine,
+    session: Session,
     token: str,
     settings: DeliverySettings,
     *,
-    ticket_ids: Sequence[int] | None = None,
     limit: int = 20,
     now: datetime | None = None,
-) -> list[ClaimedMessage]:
-    """Mark up to `limit` due rows as `sending` under `token`, commit, and return them.
-
-    Tickets whose mail still waits in their row get their outbox rows first, in the same
-    transaction, so that a claim never misses a committed ticket's mail.
-    """
+) -> list[OutboxMessage]:
+    """Mark up to `limit` due rows as `sending` under `token`, commit, and return them."""
     now = now or utcnow()
-    columns = OUTBOX.c
-    due = [columns.status.in_(CLAIMABLE), columns.next_attempt_at <= now]
-    if ticket_ids is not None:
-        if not ticket_ids:
-            return []
-        due.append(columns.ticket_id.in_(list(ticket_ids)))
-    claim_values = {
-        "status": OutboxStatus.SENDING,
-        "claimed_by": token,
-        "claimed_at": now,
-        "next_attempt_at": now + timedelta(seconds=settings.claim_timeout),
-        "attempts": columns.attempts + 1,
-    }
-    with engine.connect() as connection:
-        dialect = engine.dialect.name
-        if dialect in ("mysql", "mariadb"):
-            # REPEATABLE READ would add gap locks to the scans, holding up the INSERTs of
-            # tickets being opened until the claim commits.
-            connection.execution_options(isolation_level="READ COMMITTED")
-        outbox.release_queued(connection, ticket_ids=ticket_ids, limit=limit, now=now)
-        if dialect in SKIP_LOCKED_DIALECTS:
-            chosen = list(
-                connection.scalars(
-                    select(columns.id)
-                    .where(*due)
-                    .order_by(columns.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            if chosen:
-                connection.execute(
-                    update(OUTBOX).where(columns.id.in_(chosen)).values(claim_values)
-                )
-        else:
-            # SQLite has one writer at a time: the conditional UPDATE is the lock.
-            candidates = (
-                select(columns.id).where(*due).order_by(columns.id).limit(limit).scalar_subquery()
-            )
-            connection.execute(
-                update(OUTBOX).where(columns.id.in_(candidates), *due).values(claim_values)
-            )
-        rows = connection.execute(
-            select(
-                columns.id,
-                columns.attempts,
-                columns.sender,
-                columns.recipients,
-                columns.cc,
-                columns.message,
-                columns.kind,
-                columns.created_at,
-            )
-            .where(columns.claimed_by == token, columns.status == OutboxStatus.SENDING)
-            .order_by(columns.id)
-        ).all()
-        connection.commit()
-    return [
-        ClaimedMessage(
-            id=row.id,
-            attempts=row.attempts,
-            sender=row.sender,
-            recipients=tuple(_split(row.recipients, row.cc)),
-            message=row.message,
-            file_name=f"{row.created_at:%Y%m%d-%H%M%S}-{row.id:06d}-{row.kind}.eml",
+    due = (OutboxMessage.status.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now)
+    oldest_due = select(OutboxMessage.id).where(*due).order_by(OutboxMessage.id).limit(limit)
+    if session.get_bind().dialect.name in SKIP_LOCKED_DIALECTS:
+        chosen = list(session.scalars(oldest_due.with_for_update(skip_locked=True)))
+        condition = OutboxMessage.id.in_(chosen)
+    else:
+        # SQLite has one writer at a time: the conditional UPDATE is the lock.
+        condition = OutboxMessage.id.in_(oldest_due.scalar_subquery())
+    session.execute(
+        update(OutboxMessage)
+        .where(condition, *due)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_by=token,
+            claimed_at=now,
+            next_attempt_at=now + timedelta(seconds=settings.claim_timeout),
+            attempts=OutboxMessage.attempts + 1,
         )
-        for row in rows
-    ]
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING)
+            .options(
+                joinedload(OutboxMessage.ticket).joinedload(Ticket.department),
+                joinedload(OutboxMessage.ticket).joinedload(Ticket.opened_by),
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
 
 
-def _record_sent(
-    session: Session | Connection,
-    message_id: int,
-    token: str,
-    refused: Mapping,
-    now: datetime | None,
-) -> None:
-    values = {"status": OutboxStatus.SENT, "sent_at": now or utcnow()}
+def _claiming(engine: Engine) -> Engine:
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # REPEATABLE READ would add gap locks to the claim's scan, holding up the INSERTs of
+        # tickets being opened until the claim commits.
+        return engine.execution_options(isolation_level="READ COMMITTED")
+    return engine
+
+
+def _sent(refused: Mapping, now: datetime | None) -> dict:
+    values: dict = {"status": OutboxStatus.SENT, "sent_at": now or utcnow()}
     if refused:
         values["last_error"] = _limit(
             "Refused recipients: "
@@ -329,58 +259,39 @@ def _record_sent(
                 f"{address}: {code} {_text(reply)}" for address, (code, reply) in refused.items()
             )
         )
-    _finish(session, message_id, token, values)
+    return values
 
 
-def _record_failure(
-    session: Session | Connection,
-    message: ClaimedMessage,
-    token: str,
+def _failure(
+    row: OutboxMessage,
     error: str,
     settings: DeliverySettings,
     report: DeliveryReport,
     now: datetime | None,
     *,
     permanent: bool = False,
-) -> None:
-    message_id, attempts = message.id, message.attempts
+) -> dict:
     now = now or utcnow()
-    if permanent or attempts >= settings.max_attempts:
-        values = {"status": OutboxStatus.FAILED}
+    values: dict = {"last_error": _limit(error)}
+    if permanent or row.attempts >= settings.max_attempts:
+        values["status"] = OutboxStatus.FAILED
         report.failed += 1
         log.error(
-            "Giving up on outbox message %s after %d attempts: %s", message_id, attempts, error
+            "Giving up on outbox message %s after %d attempts: %s", row.id, row.attempts, error
         )
     else:
-        delay = settings.retry_delays[max(0, attempts - 1)]
-        values = {"status": OutboxStatus.PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
+        delay = settings.retry_delays[max(0, row.attempts - 1)]
+        values["status"] = OutboxStatus.PENDING
+        values["next_attempt_at"] = now + timedelta(seconds=delay)
         report.retrying += 1
         log.warning(
             "Outbox message %s not sent (attempt %d), retrying in %ss: %s",
-            message_id,
-            attempts,
+            row.id,
+            row.attempts,
             delay,
             error,
         )
-    values["last_error"] = _limit(error)
-    _finish(session, message_id, token, values)
-
-
-def _finish(session: Session | Connection, message_id: int, token: str, values: dict) -> None:
-    # The token condition keeps a slow worker from overwriting a row another worker reclaimed.
-    columns = OUTBOX.c
-    result = session.execute(
-        update(OUTBOX)
-        .where(
-            columns.id == message_id,
-            columns.claimed_by == token,
-            columns.status == OutboxStatus.SENDING,
-        )
-        .values(values)
-    )
-    session.commit()
-    if result.rowcount == 0:
-        log.warning("Outbox message %s was reclaimed before its result was recorded", message_id)
+    return values
 
 
 class _SmtpTransport:
@@ -390,13 +301,13 @@ class _SmtpTransport:
         self.settings = settings
         self.connection: smtplib.SMTP | None = None
 
-    def send(self, message: ClaimedMessage) -> dict:
+    def send(self, message: OutboxMessage) -> dict:
         connection = self.connection or self._connect()
         data = message.message.encode("utf-8")
         options = [] if data.isascii() else ["SMTPUTF8", "BODY=8BITMIME"]
         try:
             return connection.sendmail(
-                message.sender, list(message.recipients), data, mail_options=options
+                message.sender, envelope_recipients(message), data, mail_options=options
             )
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
@@ -467,17 +378,16 @@ class _EmlTransport:
         self.directory = settings.eml_dir
         self._made = False
 
-    def send(self, message: ClaimedMessage) -> dict:
+    def send(self, message: OutboxMessage) -> dict:
         if not self._made:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._made = True
-        # A complete file or none: write beside it, then rename. A reclaimed row rewrites the
-        # same name, so a crash cannot leave two copies.
+        # A complete file or none: write beside it, then rename.
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         try:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(message.message.encode("utf-8"))
-            os.replace(temporary, self.directory / message.file_name)
+            os.replace(temporary, self.directory / eml_file_name(message))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -495,14 +405,19 @@ def _claim_token() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
-def _split(*lists: str) -> Iterable[str]:
-    """Envelope recipients, each once: a contact is both the requester and in CC."""
-    seen = set()
-    for text in lists:
+def envelope_recipients(message: OutboxMessage) -> list[str]:
+    """To and Cc, each address once: a contact is both the requester and in CC."""
+    seen: dict[str, str] = {}
+    for text in (message.recipients, message.cc):
         for address in (a.strip() for a in (text or "").split(",")):
-            if address and address.lower() not in seen:
-                seen.add(address.lower())
-                yield address
+            if address:
+                seen.setdefault(address.lower(), address)
+    return list(seen.values())
+
+
+def eml_file_name(message: OutboxMessage) -> str:
+    # A reclaimed row rewrites the same name, so a crash cannot leave two copies.
+    return f"{message.created_at:%Y%m%d-%H%M%S}-{message.id:06d}-{message.kind}.eml"
 
 
 def _describe(error: BaseException) -> str:

@@ -1,21 +1,16 @@
-"""The in-process attempt right after a commit, so that one machine needs no mail worker.
+"""Delivery right after a commit, in the web process, so that one machine needs no mail worker.
 
-open_ticket() notes in `session.info` the tickets whose mail it queued; when that session
-commits, this module hands those ticket ids to a background thread of the current app. The
-request that opened the ticket never waits for the mail server: a slow or dead server holds up
-that thread, not a response, and a failure leaves the row pending for `flask send-mail` (or the
-relay's periodic sweep of due rows). Doors need do nothing beyond committing.
-
-One thread per process, kept while commits keep coming: starting a thread, claiming and
-recording per ticket cost more CPU than composing the ticket. Ids committed while it works
-are taken together in its next claim, so a busy worker pays one claim for several tickets.
+The core marks in `session.info` that it queued mail; when that session commits, this module
+wakes a background thread of the current app, which delivers due rows in batches until none is
+left. The request that opened the ticket never waits for the mail server: a slow or dead server
+holds up that thread, not a response, and a failure leaves the row pending for `flask
+send-mail` or the next commit's round. Doors need do nothing beyond committing.
 """
 
 import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 
 from flask import Flask, current_app, has_app_context
@@ -24,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.mail.delivery import DeliverySettings, deliver_due
-from portal.mail.outbox import MESSAGES_PER_TICKET, QUEUED_KEY
+from portal.mail.outbox import QUEUED_KEY
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +27,11 @@ EXTENSION = "portal_mail"
 
 
 class Relay:
-    """Delivers committed rows of one app from a background thread, batching what piles up."""
+    """Delivers one app's due rows from a background thread, a batch at a time."""
 
     # After an unreachable server, leave delivery to the worker for this long instead of
-    # trying every new ticket against a server that will make each attempt wait out its timeout.
+    # making every new ticket's attempt wait out the timeout.
     backoff_seconds = 60.0
-    # Rows an earlier attempt left pending are swept up at most this often, not after every
-    # ticket: each sweep is a write transaction that competes with the tickets being opened.
-    sweep_seconds = 10.0
     # An idle thread ends after this long; a process that exits waits at most this for it.
     linger_seconds = 1.0
 
@@ -52,20 +44,18 @@ class Relay:
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._changed = threading.Condition()
-        self._pending: dict[Engine, list[int]] = {}
+        self._pending: set[Engine] = set()
         self._busy = False
         self._thread: threading.Thread | None = None
-        # Not at the first commit: a fresh process's first tickets go out without waiting on it.
-        self._next_sweep = time.monotonic() + self.sweep_seconds
 
-    def deliver_soon(self, engine: Engine, ticket_ids: Sequence[int]) -> None:
-        """Try these committed tickets' rows in the background thread, unless backing off."""
-        if not (self.enabled and ticket_ids) or time.monotonic() < self._quiet_until:
+    def deliver_soon(self, engine: Engine) -> None:
+        """Deliver the engine's due rows in the background thread, unless backing off."""
+        if not self.enabled or time.monotonic() < self._quiet_until:
             return
         if self._pid != os.getpid():
             self._reset()  # a forked child has none of its parent's threads
         with self._changed:
-            self._pending.setdefault(engine, []).extend(ticket_ids)
+            self._pending.add(engine)
             if self._thread is None:
                 # Not a daemon: an exiting process lets the attempt finish (bounded by the
                 # timeout) rather than cut it between sending and recording.
@@ -94,11 +84,11 @@ class Relay:
                     self._thread = None
                     self._changed.notify_all()
                     return
-                batch, self._pending = self._pending, {}
+                engines, self._pending = self._pending, set()
                 self._busy = True
             try:
-                for engine, ticket_ids in batch.items():
-                    self._deliver(engine, ticket_ids)
+                for engine in engines:
+                    self._deliver(engine)
             except Exception:
                 log.exception("After-commit mail delivery failed; the worker will retry")
             finally:
@@ -106,23 +96,13 @@ class Relay:
                     self._busy = False
                     self._changed.notify_all()
 
-    def _deliver(self, engine: Engine, ticket_ids: list[int]) -> None:
-        if time.monotonic() < self._quiet_until:
-            return  # backing off: these stay pending for the worker
-        size = max(1, self.settings.batch_size // MESSAGES_PER_TICKET)
-        for start in range(0, len(ticket_ids), size):
-            chunk = ticket_ids[start : start + size]
-            report = deliver_due(
-                engine, self.settings, ticket_ids=chunk, limit=len(chunk) * MESSAGES_PER_TICKET
-            )
-            if report.unreachable:
-                self._quiet_until = time.monotonic() + self.backoff_seconds
-                return
-        if time.monotonic() >= self._next_sweep:
-            self._next_sweep = time.monotonic() + self.sweep_seconds
+    def _deliver(self, engine: Engine) -> None:
+        while time.monotonic() >= self._quiet_until:
             report = deliver_due(engine, self.settings)
             if report.unreachable:
                 self._quiet_until = time.monotonic() + self.backoff_seconds
+            if report.claimed < self.settings.batch_size:
+                return
 
 
 def register_mail(app: Flask) -> None:
@@ -142,16 +122,13 @@ def relay_of(app: Flask) -> Relay | None:
 @event.listens_for(Session, "after_commit")
 def _deliver_committed(session: Session) -> None:
     # Releasing a savepoint fires after_commit too; its rows are not committed yet.
-    if session.in_nested_transaction():
+    if session.in_nested_transaction() or not session.info.pop(QUEUED_KEY, False):
         return
-    queued = session.info.pop(QUEUED_KEY, None)
-    if not queued or not has_app_context():
+    if not has_app_context():
         return
     relay = relay_of(current_app)
-    if relay is None:
-        return
-    # A ticket undone by a rolled-back savepoint has no rows to claim.
-    relay.deliver_soon(session.get_bind(), queued)
+    if relay is not None:
+        relay.deliver_soon(session.get_bind())
 
 
 @event.listens_for(Session, "after_transaction_end")

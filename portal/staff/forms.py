@@ -3,7 +3,6 @@
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
 
@@ -134,13 +133,3 @@ def form_control_for(parameter: str) -> str | None:
     if parameter == "tid":
         return None
     return FORM_CONTROL_FOR_PARAMETER.get(parameter, parameter)
-
-
-def local_redirect_target(target: str | None) -> str | None:
-    """`target` when it is a path on this site, else None: `next` must not lead elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
-        return None
-    return target

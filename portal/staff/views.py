@@ -16,31 +16,17 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.downloads import attachment_download
-from portal.extensions import RateLimit, db, longest_wait, wait_in_words
-from portal.held_uploads import (
-    HeldUploads,
-    new_draft_token,
-    owns_draft,
-    prune_expired_now_and_then,
-)
-from portal.identity import signed_in_staff, staff_required
-from portal.models import (
-    Attachment,
-    ClientAccount,
-    Department,
-    Priority,
-    StaffMember,
-    Ticket,
-    TicketStatus,
-)
-from portal.saving import SaveFailed, saving
+from portal.extensions import db
+from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired_now_and_then
+from portal.identity import LoginRefused, log_in, safe_next, signed_in_staff, staff_required
+from portal.models import Attachment, ClientAccount, Priority, StaffMember, Ticket, TicketStatus
+from portal.saving import Refused, commit
 from portal.staff import staff
 from portal.staff.client_search import (
     choices_summary,
@@ -49,20 +35,19 @@ from portal.staff.client_search import (
     client_summary,
     find_clients,
 )
-from portal.staff.forms import OpenTicketForm, form_errors, local_redirect_target
-from portal.ticket_facts import ticket_facts
-from portal.tickets import FieldError, IncomingFile, OpenTicketError, TicketSettings, idempotency
+from portal.staff.forms import OpenTicketForm, form_errors
+from portal.tickets import FieldError, IncomingFile, TicketSettings, idempotency
+from portal.tickets.departments import (
+    all_departments,
+    department_with_fields,
+    field_values_shown,
+)
 from portal.tickets.parameters import row_id
 
 TICKETS_PER_PAGE = 25
 MAX_USERNAME = 64
 LOGIN_REFUSED = "Incorrect username or password."
-TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait {wait} and try again."
 ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
-LOGIN_FAILURES_PER_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_IP")
-LOGIN_FAILURES_PER_ACCOUNT = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT")
-# Checked when the username is unknown, so a wrong username costs as long as a wrong password.
-_UNKNOWN_USER_HASH = generate_password_hash("no staff member has this password")
 
 
 @staff.context_processor
@@ -76,39 +61,32 @@ def ticket_settings() -> TicketSettings:
 
 @staff.route("/login", methods=["GET", "POST"])
 def login():
-    target = local_redirect_target(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     if signed_in_staff() is not None:
         return redirect(target or url_for("staff.tickets"))
-    error = None
     username = request.form.get("username", "").strip()
-    status = 200
-    if request.method == "POST":
-        # Refused before the password is checked, so that guessing on gains nothing.
-        wait = longest_wait(
-            (LOGIN_FAILURES_PER_IP, request.remote_addr or ""),
-            (LOGIN_FAILURES_PER_ACCOUNT, username.lower()),
+    if request.method == "GET":
+        return render_template("staff/login.html", error=None, username="", next=target)
+    password = request.form.get("password", "")
+    try:
+        log_in(
+            lambda: staff_by_username(username), username.lower(), password, refused=LOGIN_REFUSED
         )
-        if wait is not None:
-            error = TOO_MANY_FAILURES.format(wait=wait_in_words(wait))
-            return render_template(
-                "staff/login.html", error=error, username=username, next=target
-            ), 429
-        member = None
-        # No username is longer or holds a NUL, which PostgreSQL refuses even to compare.
-        if len(username) <= MAX_USERNAME and "\x00" not in username:
-            member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
-        password = request.form.get("password", "")
-        if member is None:
-            check_password_hash(_UNKNOWN_USER_HASH, password)
-        if member is not None and member.active and member.check_password(password):
-            # A fresh session: nothing from before sign-in (or another identity) carries over.
-            session.clear()
-            login_user(member)
-            return redirect(target or url_for("staff.tickets"))
-        LOGIN_FAILURES_PER_IP.count(request.remote_addr or "")
-        LOGIN_FAILURES_PER_ACCOUNT.count(username.lower())
-        error, status = LOGIN_REFUSED, 401
-    return render_template("staff/login.html", error=error, username=username, next=target), status
+    except LoginRefused as refused:
+        page = render_template(
+            "staff/login.html", error=refused.message, username=username, next=target
+        )
+        return page, refused.status
+    return redirect(target or url_for("staff.tickets"))
+
+
+def staff_by_username(username: str) -> StaffMember | None:
+    # No username is longer or holds a NUL, which PostgreSQL refuses even to compare.
+    if len(username) > MAX_USERNAME or "\x00" in username:
+        return None
+    member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+    # MariaDB's collation matches look-alikes ("ádmin" for "admin"): only the name itself counts.
+    return member if member is not None and member.username == username else None
 
 
 @staff.post("/logout")
@@ -123,7 +101,7 @@ def logout():
 @staff.get("/")
 @staff_required
 def tickets():
-    departments = all_departments()
+    departments = all_departments(db.session)
     deptid = request.args.get("deptid", type=int)
     status = request.args.get("status", "")
     statement = (
@@ -167,7 +145,7 @@ def ticket(tid: str):
     return render_template(
         "staff/ticket.html",
         ticket=found,
-        facts=ticket_facts(found, show_admin_fields=True),
+        field_values=field_values_shown(found.custom_field_values, staff=True),
         view_link=client_view_link(found),
         attachment_links=links,
     )
@@ -231,39 +209,33 @@ def new_ticket():
     # ticket instead of opening a second.
     submission = idempotency.Submission(idempotency.STAFF_FORM, form.draft)
     try:
-        with saving(db.session), ExitStack() as open_files:
+        with ExitStack() as open_files:
             uploads = held.open_all(open_files) + [
-                IncomingFile(upload.filename, upload.stream) for upload in new_files
+                IncomingFile(upload.filename or "", upload.stream) for upload in new_files
             ]
-            outcome = idempotency.open_ticket_once(
+            ticket_request = form.ticket_request(uploads)
+            outcome = commit(
                 db.session,
-                submission,
-                form.ticket_request(uploads),
-                settings,
-                acting_staff=signed_in_staff(),
+                lambda: idempotency.open_ticket_once(
+                    db.session, submission, ticket_request, settings, acting_staff=signed_in_staff()
+                ),
             )
-            tid = outcome.tid
-            db.session.commit()
-    except OpenTicketError as refused:
-        db.session.rollback()
+    except Refused as refused:
         # Only this try's files: the held ones are still in the draft.
         hold_all(held, new_files, settings)
-        return render_new_ticket(form, held, refused.errors), 422
-    except SaveFailed as failure:
-        hold_all(held, new_files, settings)
-        return render_new_ticket(form, held, failure.errors), 503
+        return render_new_ticket(form, held, refused.errors), refused.status
     held.clear()
     prune_expired_now_and_then(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
     if outcome.repeated:
         flash(ALREADY_SENT, "info")
-    return redirect(url_for("staff.ticket_created", tid=tid), code=303)
+    return redirect(url_for("staff.ticket_created", tid=outcome.ticket.tid), code=303)
 
 
 @staff.get("/tickets/new/fields")
 @staff_required
 def custom_fields_fragment():
     """A department's custom fields, admin-only ones included, for the script that swaps them in."""
-    department = db.session.get(Department, request.args.get("deptid", type=int) or 0)
+    department = department_with_fields(db.session, row_id(request.args.get("deptid", type=int)))
     if department is None:
         abort(404)
     return render_template(
@@ -287,8 +259,8 @@ def render_new_ticket(
     choices = client_choices(chosen) if chosen is not None else None
     if choices is not None and not form.requestor:
         form.requestor = choices.default_requestor
-    departments = all_departments()
-    department = next((d for d in departments if str(d.id) == form.deptid), None)
+    departments = all_departments(db.session)
+    department = department_with_fields(db.session, row_id(form.deptid))
     field_errors, summary = form_errors(errors)
     return render_template(
         "staff/new_ticket.html",
@@ -305,15 +277,6 @@ def render_new_ticket(
         errors=field_errors,
         summary=summary,
         settings=ticket_settings(),
-    )
-
-
-def all_departments() -> list[Department]:
-    """Every department: staff may open tickets in hidden and clients-only ones too."""
-    return list(
-        db.session.scalars(
-            select(Department).order_by(Department.sort_order, Department.name, Department.id)
-        )
     )
 
 

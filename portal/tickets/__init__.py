@@ -1,13 +1,8 @@
-"""OpenTicket: the one place where the rules for opening a support ticket live."""
+"""The ticket core: the one place where the rules for support tickets live."""
 
 from portal.tickets.attachments import IncomingFile
 from portal.tickets.errors import FieldError, OpenTicketError
-from portal.tickets.operations import (
-    OpenedTicket,
-    OpenTicketRequest,
-    attachment_problem,
-    open_ticket,
-)
+from portal.tickets.opening import OpenTicketRequest, attachment_problem, open_ticket
 from portal.tickets.settings import TicketSettings
 
 __all__ = [
@@ -15,7 +10,6 @@ __all__ = [
     "IncomingFile",
     "OpenTicketError",
     "OpenTicketRequest",
-    "OpenedTicket",
     "TicketSettings",
     "attachment_problem",
     "open_ticket",

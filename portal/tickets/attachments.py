@@ -5,9 +5,10 @@ import io
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import filetype
 from sqlalchemy import event
@@ -126,6 +127,16 @@ def detect_content_type(head: bytes) -> str:
         if error.start < len(head) - 3:
             return "application/octet-stream"
     return "text/plain"
+
+
+class HasStoredName(Protocol):
+    stored_name: str
+
+
+def discard_files(directory: Path, files: Iterable[HasStoredName]) -> None:
+    """Remove the files of a ticket or reply undone before its transaction ended."""
+    for file in files:
+        _remove(stored_path(directory, file.stored_name))
 
 
 def discard_pending(session: Session) -> None:

@@ -3,18 +3,20 @@
 from sqlalchemy.orm import Session
 
 from portal.models import Ticket, TicketStatus
+from portal.tickets.errors import FieldError, TicketError
 
 CLIENT_CLOSURE_PREVENTED = (
     "This ticket cannot be closed from here: our staff will close it once it is resolved."
 )
 
 
-class CloseTicketError(Exception):
-    """The ticket may not be closed by the client; `message` says why."""
+class CloseTicketError(TicketError):
+    """The ticket may not be closed by the client."""
+
+    status = 403
 
     def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+        super().__init__([FieldError((), message)])
 
 
 def client_may_close(ticket: Ticket) -> bool:

@@ -15,6 +15,9 @@ EMAIL_INVALID = "Email Address Invalid"
 INVALID_DATE_FORMAT = "Invalid Date Format"
 DATE_IN_FUTURE = "Ticket creation date cannot be in the future"
 UNABLE_TO_GENERATE_NUMBER = "Unable to generate ticket number"
+# The client area's own rules.
+LOGIN_TO_USE = "Log in to contact this department"
+NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
 
 # WHMCS silently drops what it cannot take; these say what was refused instead.
 ATTACHMENTS_UNDECODABLE = (
@@ -34,8 +37,11 @@ class FieldError:
     message: str
 
 
-class OpenTicketError(Exception):
-    """OpenTicket refused the request; `message` is the first error in WHMCS's checking order."""
+class TicketError(Exception):
+    """The core refused a request; `message` is the first error in WHMCS's checking order."""
+
+    # What a web door answers with: the request was understood and broke a rule.
+    status = 422
 
     def __init__(self, errors: list[FieldError]):
         super().__init__(errors[0].message)
@@ -44,3 +50,7 @@ class OpenTicketError(Exception):
     @property
     def message(self) -> str:
         return self.errors[0].message
+
+
+class OpenTicketError(TicketError):
+    """OpenTicket refused the request."""

@@ -6,35 +6,11 @@ from datetime import datetime
 
 ACCESS_CODE_ALPHABET = string.ascii_letters + string.digits
 ACCESS_CODE_LENGTH = 8
-
-
-class _RandomCharacters:
-    """Uniform characters from one urandom read per few characters, not one per character.
-
-    Opening a ticket renders 25 candidate tids; drawing each character with secrets.choice
-    made ~230 getrandom calls per ticket, about a tenth of the ceiling's whole request.
-    """
-
-    def __init__(self) -> None:
-        self._pool = b""
-        self._next = 0
-
-    def choice(self, alphabet: str) -> str:
-        # Bytes at or above the largest multiple of len(alphabet) are skipped: no modulo bias.
-        limit = 256 - 256 % len(alphabet)
-        while True:
-            if self._next == len(self._pool):
-                self._pool = secrets.token_bytes(16)
-                self._next = 0
-            byte = self._pool[self._next]
-            self._next += 1
-            if byte < limit:
-                return alphabet[byte % len(alphabet)]
+_RANDOM_CODES = {"A": string.ascii_uppercase, "a": string.ascii_lowercase, "n": string.digits}
 
 
 def render_mask(mask: str, now: datetime, ticket_id: int | None = None) -> str:
     """One candidate tid: %A/%a letters, %n digit, %y %m %d date, %i id; unknown codes vanish."""
-    random = _RandomCharacters()
     out: list[str] = []
     position = 0
     while position < len(mask):
@@ -45,12 +21,8 @@ def render_mask(mask: str, now: datetime, ticket_id: int | None = None) -> str:
             continue
         code = mask[position + 1]
         position += 2
-        if code == "A":
-            out.append(random.choice(string.ascii_uppercase))
-        elif code == "a":
-            out.append(random.choice(string.ascii_lowercase))
-        elif code == "n":
-            out.append(random.choice(string.digits))
+        if code in _RANDOM_CODES:
+            out.append(secrets.choice(_RANDOM_CODES[code]))
         elif code == "y":
             out.append(f"{now.year:04d}")
         elif code == "m":
@@ -58,7 +30,7 @@ def render_mask(mask: str, now: datetime, ticket_id: int | None = None) -> str:
         elif code == "d":
             out.append(f"{now.day:02d}")
         elif code == "i":
-            out.append(str(ticket_id if ticket_id is not None else ""))
+            out.append("" if ticket_id is None else str(ticket_id))
     return "".join(out)
 
 
@@ -67,6 +39,4 @@ def mask_uses_id(mask: str) -> bool:
 
 
 def new_access_code() -> str:
-    # secrets.choice reads urandom once per character; one pool serves the whole code.
-    random = _RandomCharacters()
-    return "".join(random.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))

@@ -1,6 +1,5 @@
-"""The configuration OpenTicket needs, read once from the app's config mapping."""
+"""The configuration the ticket core needs, read from the app's config mapping."""
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,26 +17,14 @@ class TicketSettings:
     @classmethod
     def from_config(cls, config: Mapping) -> "TicketSettings":
         extensions = config["ATTACHMENT_EXTENSIONS"]
-        return _settings(
-            config["TICKET_MASK"],
-            extensions if isinstance(extensions, str) else tuple(extensions),
-            config["ATTACHMENT_MAX_BYTES"],
-            config["TIMEZONE"],
-            config["ATTACHMENTS_DIR"],
+        if isinstance(extensions, str):
+            extensions = extensions.replace(";", ",").split(",")
+        return cls(
+            mask=config["TICKET_MASK"],
+            allowed_extensions=frozenset(
+                "." + ext.strip().lower().lstrip(".") for ext in extensions if ext.strip()
+            ),
+            max_attachment_bytes=int(config["ATTACHMENT_MAX_BYTES"]),
+            timezone=ZoneInfo(config["TIMEZONE"]),
+            attachments_dir=Path(config["ATTACHMENTS_DIR"]),
         )
-
-
-# Every ticket a door opens asks for its settings; the same values make the same settings.
-@functools.lru_cache(maxsize=16)
-def _settings(mask, extensions, max_bytes, timezone, attachments_dir) -> TicketSettings:
-    if isinstance(extensions, str):
-        extensions = extensions.replace(";", ",").split(",")
-    return TicketSettings(
-        mask=mask,
-        allowed_extensions=frozenset(
-            "." + ext.strip().lower().lstrip(".") for ext in extensions if ext.strip()
-        ),
-        max_attachment_bytes=int(max_bytes),
-        timezone=ZoneInfo(timezone),
-        attachments_dir=Path(attachments_dir),
-    )

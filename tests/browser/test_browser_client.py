@@ -220,7 +220,7 @@ def _ticket_with_attachment(app, department, **fields):
     )
     opened = open_ticket(db.session, request, TicketSettings.from_config(app.config))
     db.session.commit()
-    return opened.ticket
+    return opened
 
 
 def test_the_view_a_download_and_closing(new_context, make, app):

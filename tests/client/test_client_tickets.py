@@ -47,10 +47,11 @@ def test_the_page_shows_attachments_custom_fields_and_the_service(
         files=[("report.txt", b"the report")],
     )
     log_in(account.owner)
+    url = view_url(ticket)
     # The request must load everything itself, not find it in the test's session.
     db.session.expunge_all()
 
-    page = client.get(view_url(ticket)).text
+    page = client.get(url).text
 
     assert "Budget" in page and "500 EUR" in page
     assert "Internal rating" not in page and "difficult" not in page

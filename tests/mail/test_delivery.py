@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -14,13 +14,11 @@ from portal.mail import (
     DeliverySettings,
     deliver_due,
     failed_messages,
-    outbox,
     register_mail,
     relay_of,
     retry_message,
 )
-from portal.mail.delivery import _record_sent, claim
-from portal.mail.outbox import Kind
+from portal.mail.delivery import claim, record
 from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
 from tests.mail.conftest import outbox_rows
 
@@ -65,13 +63,10 @@ def test_server_down_while_tickets_open_then_up_delivers_each_message_once(
     delivered(smtp)
 
     rows = outbox_rows()
-    # The relay met the dead server and backs off: the tickets it did not reach keep their
-    # mail in their rows, for the worker.
-    released = {r.ticket_id for r in rows}
-    waiting = set(db.session.scalars(select(Ticket.id).where(Ticket.mail_queued.is_not(None))))
-    assert released and not released & waiting
-    assert released | waiting == {ticket.id for ticket in tickets}
-    assert len(rows) == 2 * len(released)
+    # Every ticket's rows were written with it. The relay met the dead server and backs off:
+    # what it did not try waits, untried, for the worker.
+    assert {r.ticket_id for r in rows} == {ticket.id for ticket in tickets}
+    assert len(rows) == 2 * len(tickets)
     assert {r.status for r in rows} == {OutboxStatus.PENDING}
     assert any("unavailable" in r.last_error for r in rows)
     assert db.session.scalar(select(Ticket.id).where(Ticket.id == tickets[-1].id))
@@ -173,7 +168,8 @@ def test_an_abandoned_claim_is_taken_again_after_the_timeout(app, make, opened, 
     )
     start = utcnow()
     # A worker claims the message and dies before sending it.
-    assert len(claim(db.engine, "crashed-worker", delivery, now=start)) == 1
+    with Session(db.engine) as crashed:
+        assert len(claim(crashed, "crashed-worker", delivery, now=start)) == 1
 
     assert deliver_due(db.engine, delivery, now=start + timedelta(seconds=60)).claimed == 0
     later = start + timedelta(seconds=delivery.claim_timeout + 1)
@@ -189,11 +185,11 @@ def test_a_late_result_does_not_overwrite_a_newer_claim(app, make, opened, deliv
         deptid=department.id, subject="Late", message="Help", name="Gus", email="gus@example.com"
     )
     start = utcnow()
-    [message] = claim(db.engine, "first", delivery, now=start)
-    later = start + timedelta(seconds=delivery.claim_timeout + 1)
-    assert len(claim(db.engine, "second", delivery, now=later)) == 1
-    with Session(db.engine) as first:
-        _record_sent(first, message.id, "first", {}, None)
+    with Session(db.engine) as first, Session(db.engine) as second:
+        [message] = claim(first, "first", delivery, now=start)
+        later = start + timedelta(seconds=delivery.claim_timeout + 1)
+        assert len(claim(second, "second", delivery, now=later)) == 1
+        record(first, "first", [(message.id, {"status": OutboxStatus.SENT})])
 
     [row] = outbox_rows()
     assert (row.status, row.claimed_by) == (OutboxStatus.SENDING, "second")
@@ -239,8 +235,6 @@ def test_skip_locked_claims_around_rows_another_worker_holds(app, make, opened, 
     if db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite has no row locks; its claim is a single conditional UPDATE")
     open_tickets(make, opened, 2)
-    with db.engine.begin() as connection:
-        outbox.release_queued(connection)
     first_id = min(r.id for r in outbox_rows())
     db.session.commit()
     with Session(db.engine) as holder:
@@ -248,60 +242,12 @@ def test_skip_locked_claims_around_rows_another_worker_holds(app, make, opened, 
         holder.execute(
             select(OutboxMessage.id).where(OutboxMessage.id == first_id).with_for_update()
         )
-        claimed = claim(db.engine, "second", delivery, limit=10)
+        with Session(db.engine) as second:
+            claimed = claim(second, "second", delivery, limit=10)
         holder.rollback()
 
     assert first_id not in [m.id for m in claimed]
     assert len(claimed) == 3
-
-
-def test_releasing_mail_skips_tickets_another_worker_holds(app, make, opened):
-    if db.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite has no row locks; its release is a conditional UPDATE")
-    first, second = open_tickets(make, opened, 2)
-    db.session.commit()
-    with Session(db.engine) as holder:
-        # Another worker is in the middle of releasing the first ticket's mail.
-        holder.execute(select(Ticket.id).where(Ticket.id == first.id).with_for_update())
-        with db.engine.begin() as connection:
-            assert outbox.release_queued(connection) == 1
-        holder.rollback()
-
-    assert {(row.ticket_id, row.kind) for row in outbox_rows()} == {
-        (second.id, Kind.TICKET_OPENED),
-        (second.id, Kind.NEW_TICKET_NOTICE),
-    }
-    with db.engine.begin() as connection:
-        assert outbox.release_queued(connection) == 1
-    assert len(outbox_rows()) == 4
-
-
-def test_a_sender_whose_tickets_another_took_first_looks_again(app, make, opened):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL and MariaDB skip the rows another sender holds instead")
-    tickets = open_tickets(make, opened, 2)
-    db.session.commit()
-    taken = []
-
-    def another_sender_first(conn, cursor, statement, parameters, context, executemany):
-        # Between this sender's look and its UPDATE, another clears the ticket it found.
-        if taken or not statement.lstrip().upper().startswith("UPDATE TICKET"):
-            return
-        taken.extend(value for value in parameters if isinstance(value, int))
-        with db.engine.begin() as other:
-            other.execute(update(Ticket).where(Ticket.id.in_(taken)).values(mail_queued=None))
-
-    event.listen(db.engine, "before_cursor_execute", another_sender_first)
-    try:
-        with db.engine.begin() as connection:
-            released = outbox.release_queued(connection, limit=1)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", another_sender_first)
-
-    [first_found] = taken
-    [left] = [ticket.id for ticket in tickets if ticket.id != first_found]
-    assert released == 1
-    assert {row.ticket_id for row in outbox_rows()} == {left}
 
 
 def test_send_mail_command_writes_eml_files_without_a_server(app, make, opened, tmp_path):
@@ -323,27 +269,3 @@ def test_send_mail_command_writes_eml_files_without_a_server(app, make, opened, 
     # A message sent again (a reclaimed row) replaces its file instead of adding one.
     assert app.test_cli_runner().invoke(args=["send-mail"]).exit_code == 0
     assert sorted((tmp_path / "mail").glob("*.eml")) == files
-
-
-def test_looking_for_queued_mail_uses_the_index_of_queued_tickets(app, make, opened):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL and MariaDB choose by their statistics")
-    open_tickets(make, opened, 1)
-    looked_up = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "mail_queued" in statement:
-            looked_up.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        with db.engine.begin() as connection:
-            outbox.release_queued(connection)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-    [(statement, parameters)] = looked_up
-    with db.engine.connect() as connection:
-        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-    # Not a walk through every ticket ever opened, as ORDER BY id would make it.
-    assert "ix_ticket_mail_queued" in " ".join(row[3] for row in plan)

@@ -84,7 +84,7 @@ def opened(settings, department, account, files=()):
         message="M",
         uploads=[IncomingFile.from_bytes(name, data) for name, data in files],
     )
-    ticket = open_ticket(db.session, request, settings).ticket
+    ticket = open_ticket(db.session, request, settings)
     db.session.commit()
     return ticket
 

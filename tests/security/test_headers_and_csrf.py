@@ -30,7 +30,7 @@ def ticket(department, settings):
         settings,
     )
     db.session.commit()
-    return opened.ticket
+    return opened
 
 
 def csrf_token_of(page: str) -> str:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from portal.tickets.attachments import MAX_NAME_LENGTH
-from portal.tickets.operations import (
+from portal.tickets.opening import (
     MAX_CUSTOM_FIELD_VALUE,
     MAX_EMAIL,
     MAX_MESSAGE,

@@ -11,11 +11,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.mail import outbox, relay_of
+from portal.mail import outbox
 from portal.models import CustomFieldType, OutboxMessage, Ticket
 from portal.tickets import IncomingFile, OpenTicketRequest, open_ticket
 from portal.tickets.attachments import refusal, safe_name
-from portal.tickets.operations import MAX_NAME, MAX_SUBJECT
+from portal.tickets.opening import MAX_NAME, MAX_SUBJECT
 
 PAYLOADS = [
     line
@@ -108,24 +108,16 @@ def payload_ticket(department: CarrierDepartment, settings, payload: str, *, mar
     )
     opened = open_ticket(db.session, request, settings)
     db.session.commit()
-    return opened.ticket
+    return opened
 
 
 def email_html_parts(ticket: Ticket) -> list[str]:
     """The HTML of the ticket's queued messages, composed as their delivery composes them."""
-    # The commit handed the ticket to the after-commit relay. A release beside the relay's
-    # would skip the ticket it holds (SKIP LOCKED) and find no rows: let the relay finish first.
-    relay_of(current_app).wait(30)
-    with db.engine.begin() as connection:  # what delivery's claim does first
-        outbox.release_queued(connection, ticket_ids=[ticket.id])
-    db.session.commit()  # a new transaction sees the rows, whoever wrote them
-    ids = db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.ticket_id == ticket.id)
-    ).all()
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))
     settings = outbox.MessageSettings.from_config(current_app.config)
     parts = []
-    for message_id in ids:
-        text = outbox.compose(db.session, message_id, settings).message
+    for row in rows:
+        text = outbox.compose(row, settings).message
         message = email.message_from_string(text, policy=email.policy.default)
         parts.append(message.get_body(("html",)).get_content())
     return parts

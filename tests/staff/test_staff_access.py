@@ -35,7 +35,7 @@ def account_ticket(app, make):
     )
     opened = open_ticket(db.session, request, TicketSettings.from_config(app.config))
     db.session.commit()
-    return opened.ticket
+    return opened
 
 
 def staff_paths(ticket):

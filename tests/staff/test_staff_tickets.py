@@ -26,7 +26,7 @@ def opened(app, department):
         staff = parameters.pop("acting_staff", None)
         ticket = open_ticket(
             db.session, OpenTicketRequest(**parameters), settings, acting_staff=staff
-        ).ticket
+        )
         db.session.commit()
         return ticket
 

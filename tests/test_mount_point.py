@@ -1,4 +1,4 @@
-"""The layout's links, built once per mount point, still follow each request's mount point."""
+"""The layout's links follow the mount point of each request."""
 
 
 def test_links_follow_the_mount_point_of_each_request(client):

@@ -80,7 +80,7 @@ class Server:
                 str(self.workers),
                 "--bind",
                 f"{LOOPBACK}:{self.port}",
-                # Both apps restart workers alike; a restart inside a 10 s run is noise.
+                # Both apps restart workers alike; a restart inside a timed run is noise.
                 "--max-requests",
                 "0",
                 *NO_CONTROL_SOCKET,
@@ -173,6 +173,11 @@ def memory_kib(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0])
     return values
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    """The largest VmHWM among processes, in MiB: what the biggest of them ever held."""
+    return max((memory_kib(pid)["VmHWM"] for pid in pids), default=0) / 1024
 
 
 def reset_peak(pid: int) -> None:

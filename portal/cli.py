@@ -38,7 +38,7 @@ def init_db() -> None:
 @click.command("demo-data")
 def demo_data_command() -> None:
     """Add the demo departments, client, staff member and records (safe to run again)."""
-    for line in demo_data.load(db.session):
+    for line in demo_data.load(db.session()):
         click.echo(line)
     db.session.commit()
 
@@ -76,7 +76,7 @@ def create_api_credential_command(username: str, allowed_ips: str) -> None:
     staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     if staff is None:
         raise click.ClickException(f"No staff member is called {username!r}.")
-    credential, secret = create_api_credential(db.session, staff, allowed_ips=allowed_ips)
+    credential, secret = create_api_credential(db.session(), staff, allowed_ips=allowed_ips)
     db.session.commit()
     click.echo(f"identifier: {credential.identifier}")
     click.echo(f"secret: {secret}")
@@ -85,7 +85,7 @@ def create_api_credential_command(username: str, allowed_ips: str) -> None:
 @click.command("prune")
 def prune() -> None:
     """Delete expired submission keys and abandoned held uploads (run daily, e.g. from cron)."""
-    keys = idempotency.delete_expired(db.session)
+    keys = idempotency.delete_expired(db.session())
     db.session.commit()
     drafts = held_uploads.prune_expired(
         Path(current_app.config["HELD_UPLOADS_DIR"]), current_app.config["HELD_UPLOADS_MAX_AGE"]

@@ -58,9 +58,10 @@ class Defaults:
     # Tickets sent through the guest form, per client address and per email address typed.
     RATELIMIT_GUEST_TICKETS_PER_IP = "5 per minute; 30 per hour"
     RATELIMIT_GUEST_TICKETS_PER_EMAIL = "10 per hour"
-    # Failed client and staff log-ins, per address and per email address or username tried.
+    # Failed client and staff log-ins, per address, and per email address or username tried from
+    # one address: a stranger's guesses never lock the owner out (docs/security.md).
     RATELIMIT_LOGIN_FAILURES_PER_IP = "10 per minute; 50 per hour"
-    RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = "5 per minute; 20 per hour"
+    RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_IP = "5 per minute; 20 per hour"
     # Refused API calls (authentication, access key, address), per address and per identifier.
     RATELIMIT_API_FAILURES_PER_IP = "10 per minute; 50 per hour"
     RATELIMIT_API_FAILURES_PER_IDENTIFIER = "5 per minute; 20 per hour"

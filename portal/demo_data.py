@@ -24,7 +24,7 @@ SECOND_ACCOUNT_EMAIL = "accounts@example.net"
 STAFF_USERNAME = "admin"
 STAFF_PASSWORD = "demo-admin-pass"  # noqa: S105 - demo only, printed on purpose
 
-DEPARTMENTS = [
+DEPARTMENTS: list[dict] = [
     dict(
         name="General Support",
         description="Questions about anything else.",

@@ -57,6 +57,8 @@ class RateLimiter:
         storage = storage_from_string(
             config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {})
         )
+        if not isinstance(storage, Storage):
+            raise ValueError("RATELIMIT_STORAGE_URI names an asynchronous storage; use a sync one")
         strategy = strategies.STRATEGIES[config["RATELIMIT_STRATEGY"]]
         return cls(bool(config["RATELIMIT_ENABLED"]), storage, strategy(storage))
 

@@ -14,7 +14,7 @@ from portal.models import StaffMember, User
 
 TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait {wait} and try again."
 LOGIN_FAILURES_PER_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_IP")
-LOGIN_FAILURES_PER_ACCOUNT = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT")
+LOGIN_FAILURES_PER_ACCOUNT_AND_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_IP")
 # Checked when nobody has the name, so a wrong name costs as long as a wrong password.
 _UNUSED_HASH = generate_password_hash("nobody has this password")
 
@@ -71,11 +71,16 @@ def log_in(
 ) -> User | StaffMember:
     """Sign in whoever `find` looks up by `name`, if the password is theirs; raises LoginRefused.
 
-    Failures are counted per address and per name, and refused before any password is checked
-    once the limits are reached, so that guessing on gains nothing.
+    Failures are counted per address, and per name tried from that address; once a limit is
+    reached that address is refused before any password is checked, so guessing on gains
+    nothing. No count is per name alone: a stranger's wrong guesses never refuse the owner's
+    right password from an address that has not been failing.
     """
     address = request.remote_addr or ""
-    wait = longest_wait((LOGIN_FAILURES_PER_IP, address), (LOGIN_FAILURES_PER_ACCOUNT, name))
+    per_name = f"{name}\n{address}"
+    wait = longest_wait(
+        (LOGIN_FAILURES_PER_IP, address), (LOGIN_FAILURES_PER_ACCOUNT_AND_IP, per_name)
+    )
     if wait is not None:
         raise LoginRefused(TOO_MANY_FAILURES.format(wait=wait_in_words(wait)), 429)
     account = find()
@@ -88,7 +93,7 @@ def log_in(
         login_user(account)
         return account
     LOGIN_FAILURES_PER_IP.count(address)
-    LOGIN_FAILURES_PER_ACCOUNT.count(name)
+    LOGIN_FAILURES_PER_ACCOUNT_AND_IP.count(per_name)
     raise LoginRefused(refused, 401)
 
 

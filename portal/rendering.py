@@ -55,6 +55,7 @@ _markdown = mistune.create_markdown(
 
 def render_markdown(text: str) -> Markup:
     html = _markdown(text or "")
+    assert isinstance(html, str)  # the renderer is HTML, not the AST
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

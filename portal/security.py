@@ -20,7 +20,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def register_security(app: Flask) -> None:
     proxies = int(app.config["PROXY_COUNT"])
     if proxies > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     app.after_request(add_security_headers)
 
 

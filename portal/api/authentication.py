@@ -48,7 +48,7 @@ class Caller:
     credential_id: int | None = None
     allowed_ips: str = ""
 
-    def staff(self) -> StaffMember:
+    def staff(self) -> StaffMember | None:
         """The staff member, loaded only when a request acts as them."""
         return db.session.get(StaffMember, self.staff_id)
 

@@ -5,7 +5,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.datastructures import FileStorage, Headers, MultiDict
 
 from portal.tickets import IncomingFile, OpenTicketRequest
 
@@ -50,7 +50,7 @@ def optional_flag(value: str | None) -> bool | None:
 def uploads(files: MultiDict[str, FileStorage]) -> list[IncomingFile]:
     """Multipart files, skipping the empty part a browser sends for an unused file input."""
     return [
-        IncomingFile(storage.filename, storage.stream)
+        IncomingFile(storage.filename or "", storage.stream)
         for field_name in UPLOAD_FIELDS
         for storage in files.getlist(field_name)
         if storage.filename
@@ -84,7 +84,7 @@ def open_ticket_request(
     )
 
 
-def idempotency_key(headers: Mapping[str, str], form: Mapping[str, str]) -> str | None:
+def idempotency_key(headers: Headers, form: Mapping[str, str]) -> str | None:
     """The Idempotency-Key header, else the idempotencykey field; None when neither is set."""
     return headers.get(IDEMPOTENCY_HEADER) or form.get(IDEMPOTENCY_FIELD) or None
 

@@ -71,8 +71,8 @@ def open_ticket_action(caller: Caller, presenter: Presenter, fields: dict[str, s
     staff = acting_staff(caller, ticket_request)
     try:
         ticket = commit(
-            db.session,
-            lambda: open_ticket(db.session, ticket_request, settings, acting_staff=staff),
+            db.session(),
+            lambda: open_ticket(db.session(), ticket_request, settings, acting_staff=staff),
         )
     except Refused as refused:
         return refusal(presenter, refused)
@@ -97,7 +97,7 @@ def open_ticket_once_action(
 
     def open_once() -> Response:
         outcome = idempotency.open_ticket_once(
-            db.session, submission, ticket_request, settings, acting_staff=staff
+            db.session(), submission, ticket_request, settings, acting_staff=staff
         )
         if outcome.repeated:
             return replay(outcome.record)
@@ -111,7 +111,7 @@ def open_ticket_once_action(
         return response
 
     try:
-        return commit(db.session, open_once)
+        return commit(db.session(), open_once)
     except Refused as refused:
         return refusal(presenter, refused)
     except idempotency.KeyReused:

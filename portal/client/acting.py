@@ -12,7 +12,7 @@ ACTING_ACCOUNT_KEY = "acting_account_id"
 def acting_accounts(user: User) -> list[ClientAccount]:
     """The user's accounts, looked up once a request."""
     if "acting_accounts" not in g:
-        g.acting_accounts = accounts_for_user(db.session, user)
+        g.acting_accounts = accounts_for_user(db.session(), user)
     return g.acting_accounts
 
 

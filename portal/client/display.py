@@ -11,5 +11,5 @@ def signed_in_context() -> dict:
     return {
         "client_user": user,
         "acting_account": acting_account(user) if user else None,
-        "has_several_accounts": bool(user) and len(acting_accounts(user)) > 1,
+        "has_several_accounts": user is not None and len(acting_accounts(user)) > 1,
     }

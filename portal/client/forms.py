@@ -126,12 +126,12 @@ class FormErrors:
     def from_field_errors(cls, found: Iterable[FieldError]) -> "FormErrors":
         result = cls()
         for error in found:
-            for name in error.fields or (None,):
+            if not error.fields:
+                result.add(None, error.message)
+            for name in error.fields:
                 message = CLIENT_AREA_WORDING.get((error.message, name), error.message)
                 form_field = FORM_FIELD.get(name, name)
-                shown = form_field in SHOWN_FIELDS or (form_field or "").startswith(
-                    CUSTOM_FIELD_PREFIX
-                )
+                shown = form_field in SHOWN_FIELDS or form_field.startswith(CUSTOM_FIELD_PREFIX)
                 result.add(form_field if shown else None, message)
         return result
 

@@ -1,6 +1,5 @@
 """Submit ticket: choose a department, fill in the form, see the ticket number and access code."""
 
-from contextlib import ExitStack
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -11,11 +10,17 @@ from portal.client.acting import acting_account, acting_accounts
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
 from portal.extensions import db
-from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired_now_and_then
+from portal.held_uploads import (
+    HeldUploads,
+    chosen_files,
+    draft_of_post,
+    new_draft_token,
+    prune_expired_now_and_then,
+)
 from portal.identity import signed_in_user
 from portal.models import ClientAccount, Department, Priority, Ticket, User
 from portal.saving import Refused, commit
-from portal.tickets import IncomingFile, TicketSettings, idempotency
+from portal.tickets import TicketSettings, idempotency
 from portal.tickets.departments import (
     department_with_fields,
     fields_filled_in,
@@ -35,11 +40,11 @@ def submit_ticket():
     user = signed_in_user()
     deptid = request.args.get("deptid", type=int)
     if deptid is None:
-        departments = listed_departments(db.session)
+        departments = listed_departments(db.session())
         if len(departments) == 1:
             return redirect(url_for(".submit_ticket", deptid=departments[0].id))
         return render_template("client/choose_department.html", departments=departments)
-    department = department_with_fields(db.session, row_id(deptid))
+    department = department_with_fields(db.session(), row_id(deptid))
     if department is None:
         abort(404)
     if not may_use_department(department, user):
@@ -60,30 +65,28 @@ def submit_ticket():
 def submit_ticket_post():
     user = signed_in_user()
     form = ComposeForm.from_request(request.form)
-    if not owns_draft(session, form.draft):
-        form.draft = new_draft_token(session)
+    form.draft = draft_of_post(session, form.draft)
     held = HeldUploads.for_draft(Path(current_app.config["HELD_UPLOADS_DIR"]), session, form.draft)
     held.remove(form.remove_held)
-    new_files = [upload for upload in request.files.getlist("attachments") if upload.filename]
+    new_files = chosen_files(request.files)
     shown = restamp_if_unusable(form) if user is None else 0.0
     if form.action != "submit":
         return compose_again(form, held, new_files, show_preview=form.action == "preview")
     # The draft token is the submission key: a double click or a resent POST finds the first
     # ticket. Only this session's drafts are looked up, so nobody reaches another's ticket.
     key = idempotency.look_up(
-        db.session, idempotency.Submission(idempotency.CLIENT_FORM, form.draft)
+        db.session(), idempotency.Submission(idempotency.CLIENT_FORM, form.draft)
     )
     if key.earlier is not None:
         return show_opened(key.earlier.ticket, repeated=True)
     if user is None and (refusal := guest_refusal(form, shown)) is not None:
         return compose_again(form, held, new_files, Refused(refusal.errors, refusal.status))
     try:
-        with ExitStack() as open_files:
-            uploads = held.open_all(open_files) + [
-                IncomingFile(upload.filename or "", upload.stream) for upload in new_files
-            ]
+        with held.with_new(new_files) as uploads:
             ticket_request = form.open_ticket_request(user, uploads)
-            outcome = commit(db.session, lambda: key.open_ticket(ticket_request, ticket_settings()))
+            outcome = commit(
+                db.session(), lambda: key.open_ticket(ticket_request, ticket_settings())
+            )
     except Refused as refused:
         return compose_again(form, held, new_files, refused)
     held.clear()
@@ -94,7 +97,7 @@ def submit_ticket_post():
 @client.get("/submitticket/fields")
 def custom_fields_fragment():
     """The custom fields of one department, for the script that swaps them in."""
-    department = department_with_fields(db.session, row_id(request.args.get("deptid", type=int)))
+    department = department_with_fields(db.session(), row_id(request.args.get("deptid", type=int)))
     if department is None or not may_use_department(department, signed_in_user()):
         abort(404)
     return render_template(
@@ -137,9 +140,7 @@ def compose_again(
     show_preview: bool = False,
 ):
     """The form as sent, with its errors and every acceptable file it chose held for later."""
-    settings = ticket_settings()
-    for upload in new_files:
-        held.hold(upload, settings)
+    held.hold_all(new_files, ticket_settings())
     errors = FormErrors.from_field_errors(refused.errors if refused else [])
     page = render_compose(form, errors, held.files(), show_preview=show_preview)
     return page, refused.status if refused else 200
@@ -149,7 +150,7 @@ def render_compose(
     form: ComposeForm, errors: FormErrors, held_files: list, *, show_preview: bool = False
 ) -> str:
     user = signed_in_user()
-    chosen = department_with_fields(db.session, form.deptid)
+    chosen = department_with_fields(db.session(), form.deptid)
     account = (
         next((a for a in acting_accounts(user) if a.id == form.account_id), None) if user else None
     )
@@ -170,7 +171,7 @@ def render_compose(
 
 def department_choices(chosen: Department | None, user: User | None) -> list[Department]:
     """The departments the form offers, plus a hidden one reached by a direct link."""
-    choices = [d for d in listed_departments(db.session) if may_use_department(d, user)]
+    choices = [d for d in listed_departments(db.session()) if may_use_department(d, user)]
     if chosen is not None and chosen not in choices:
         choices.insert(0, chosen)
     return choices

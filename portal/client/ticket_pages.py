@@ -7,7 +7,7 @@ from portal.client.acting import acting_account
 from portal.downloads import attachment_download
 from portal.extensions import db
 from portal.identity import client_login_required, signed_in_user
-from portal.models import Ticket, User
+from portal.models import Ticket
 from portal.saving import Refused, commit
 from portal.tickets.access import Decision, account_tickets, ticket_access, ticket_attachment
 from portal.tickets.closing import (
@@ -22,7 +22,7 @@ from portal.tickets.departments import field_values_shown
 @client.get("/viewticket")
 def view_ticket():
     access = ticket_access(
-        db.session, request.args.get("tid"), request.args.get("c"), signed_in_user()
+        db.session(), request.args.get("tid"), request.args.get("c"), signed_in_user()
     )
     if access.ticket is None:
         return refused(access.decision)
@@ -32,7 +32,7 @@ def view_ticket():
 @client.get("/viewticket/attachment/<int:attachment_id>")
 def download_attachment(attachment_id: int):
     access = ticket_access(
-        db.session, request.args.get("tid"), request.args.get("c"), signed_in_user()
+        db.session(), request.args.get("tid"), request.args.get("c"), signed_in_user()
     )
     if access.ticket is None:
         return refused(access.decision)
@@ -47,7 +47,7 @@ def download_attachment(attachment_id: int):
 @client.get("/viewticket/close")
 def confirm_close_ticket():
     tid, code = request.args.get("tid"), request.args.get("c")
-    access = ticket_access(db.session, tid, code, signed_in_user())
+    access = ticket_access(db.session(), tid, code, signed_in_user())
     if access.ticket is None:
         return refused(access.decision)
     if access.ticket.is_closed:
@@ -63,11 +63,11 @@ def confirm_close_ticket():
 @client.post("/viewticket/close")
 def close_ticket():
     tid, code = request.form.get("tid"), request.form.get("c")
-    access = ticket_access(db.session, tid, code, signed_in_user())
+    access = ticket_access(db.session(), tid, code, signed_in_user())
     if (ticket := access.ticket) is None:
         return refused(access.decision)
     try:
-        closed = commit(db.session, lambda: close_ticket_as_client(db.session, ticket))
+        closed = commit(db.session(), lambda: close_ticket_as_client(db.session(), ticket))
     except Refused as refusal:
         return render_ticket(ticket, close_error=refusal.message), refusal.status
     if closed:
@@ -78,18 +78,19 @@ def close_ticket():
 @client.get("/tickets")
 @client_login_required
 def my_tickets():
-    user: User = signed_in_user()  # type: ignore[assignment]
+    user = signed_in_user()
+    assert user is not None  # client_login_required
     account = acting_account(user)
     if account is None and user.memberships:
         return redirect(url_for(".choose_account_page", next=request.path))
-    tickets = account_tickets(db.session, account.id) if account else []
+    tickets = account_tickets(db.session(), account.id) if account else []
     return render_template("client/my_tickets.html", account=account, tickets=tickets)
 
 
 def render_ticket(ticket: Ticket, *, close_error: str | None = None) -> str:
-    rights = {"tid": ticket.tid, "c": ticket.access_code}
+    tid, code = ticket.tid, ticket.access_code
     links = [
-        (a, url_for(".download_attachment", attachment_id=a.id, **rights))
+        (a, url_for(".download_attachment", attachment_id=a.id, tid=tid, c=code))
         for a in ticket.attachments
     ]
     may_close = client_may_close(ticket)
@@ -100,7 +101,7 @@ def render_ticket(ticket: Ticket, *, close_error: str | None = None) -> str:
         attachment_links=links,
         close_error=close_error,
         may_close=may_close,
-        close_url=url_for(".confirm_close_ticket", **rights) if may_close else None,
+        close_url=url_for(".confirm_close_ticket", tid=tid, c=code) if may_close else None,
     )
 
 

@@ -15,7 +15,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -327,6 +327,7 @@ class _SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
         context = ssl.create_default_context()
+        connection: smtplib.SMTP
         try:
             if settings.use_tls:
                 connection = smtplib.SMTP_SSL(
@@ -445,7 +446,7 @@ def _flag(value: object) -> bool:
     return bool(value)
 
 
-def _delays(value: object) -> tuple[float, ...]:
+def _delays(value: str | Iterable[float] | None) -> tuple[float, ...]:
     if isinstance(value, str):
-        value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+        value = [float(part) for part in value.replace(";", ",").split(",") if part.strip()]
     return tuple(float(delay) for delay in value or ())

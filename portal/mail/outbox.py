@@ -42,6 +42,7 @@ UTF8_POLICY = ASCII_POLICY.clone(utf8=True)
 # C0 and C1 controls; line and paragraph separators are whitespace to str.split().
 UTC_ZONE = ZoneInfo("UTC")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,"]')
 
 
 class Kind:
@@ -243,7 +244,7 @@ def _addresses(name: str, text: str) -> list[Address]:
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError:
             continue
-        display = header_text(name)
+        display = display_name(name)
         try:
             if local.isascii():
                 address = Address(display, addr_spec=f"{local}@{domain}")
@@ -266,6 +267,15 @@ def header_text(text: str) -> str:
     """
     text = " ".join(_CONTROL.sub(" ", text or "").split())
     return text.replace("=?", "= ?")
+
+
+def display_name(text: str) -> str:
+    """A person's name for an address header: header_text() without RFC 5322's specials.
+
+    A name that needs quoting is written without its quotes when the email package folds it
+    (Python 3.11 and 3.12 do), and its "@" and "," would then make an address of their own.
+    """
+    return " ".join(_SPECIALS.sub(" ", header_text(text)).split())
 
 
 def _host(settings: MessageSettings) -> str:

@@ -127,8 +127,9 @@ def _deliver_committed(session: Session) -> None:
     if not has_app_context():
         return
     relay = relay_of(current_app)
+    bind = session.get_bind()
     if relay is not None:
-        relay.deliver_soon(session.get_bind())
+        relay.deliver_soon(bind if isinstance(bind, Engine) else bind.engine)
 
 
 @event.listens_for(Session, "after_transaction_end")

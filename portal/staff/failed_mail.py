@@ -13,7 +13,7 @@ from portal.tickets.parameters import row_id
 @staff.get("/mail/failed")
 @staff_required
 def failed_mail():
-    return render_template("staff/failed_mail.html", messages=failed_messages(db.session))
+    return render_template("staff/failed_mail.html", messages=failed_messages(db.session()))
 
 
 @staff.post("/mail/<int:message_id>/retry")

@@ -1,7 +1,6 @@
 """The staff area's pages: sign in, the ticket list, a ticket, and Open New Ticket."""
 
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -18,12 +17,16 @@ from flask import (
 )
 from flask_login import logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import FileStorage
 
 from portal.downloads import attachment_download
 from portal.extensions import db
-from portal.held_uploads import HeldUploads, new_draft_token, owns_draft, prune_expired_now_and_then
+from portal.held_uploads import (
+    HeldUploads,
+    chosen_files,
+    draft_of_post,
+    new_draft_token,
+    prune_expired_now_and_then,
+)
 from portal.identity import LoginRefused, log_in, safe_next, signed_in_staff, staff_required
 from portal.models import Attachment, ClientAccount, Priority, StaffMember, Ticket, TicketStatus
 from portal.saving import Refused, commit
@@ -36,13 +39,14 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors
-from portal.tickets import FieldError, IncomingFile, TicketSettings, idempotency
+from portal.tickets import FieldError, TicketSettings, idempotency
 from portal.tickets.departments import (
     all_departments,
     department_with_fields,
     field_values_shown,
 )
 from portal.tickets.parameters import row_id
+from portal.tickets.queries import staff_ticket_list
 
 TICKETS_PER_PAGE = 25
 MAX_USERNAME = 64
@@ -101,36 +105,23 @@ def logout():
 @staff.get("/")
 @staff_required
 def tickets():
-    departments = all_departments(db.session)
     deptid = request.args.get("deptid", type=int)
     status = request.args.get("status", "")
-    statement = (
-        select(Ticket)
-        .options(
-            selectinload(Ticket.department),
-            selectinload(Ticket.client),
-            selectinload(Ticket.opened_by),
-        )
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    )
-    if deptid:
-        statement = statement.where(Ticket.department_id == deptid)
-    if status in set(TicketStatus):
-        statement = statement.where(Ticket.status == status)
-    else:
-        status = ""
+    status = status if status in set(TicketStatus) else ""
     page = db.paginate(
-        statement, per_page=TICKETS_PER_PAGE, max_per_page=TICKETS_PER_PAGE, error_out=False
+        staff_ticket_list(department_id=deptid, status=status),
+        per_page=TICKETS_PER_PAGE,
+        max_per_page=TICKETS_PER_PAGE,
+        error_out=False,
     )
-    filters = {key: value for key, value in (("deptid", deptid), ("status", status)) if value}
     return render_template(
         "staff/tickets.html",
         page=page,
-        departments=departments,
+        departments=all_departments(db.session()),
         statuses=list(TicketStatus),
         deptid=deptid,
         status=status,
-        filters=filters,
+        filters={key: value for key, value in (("deptid", deptid), ("status", status)) if value},
     )
 
 
@@ -174,7 +165,7 @@ def attachment(tid: str, attachment_id: int):
 @staff.get("/clients/search")
 @staff_required
 def client_search():
-    clients = find_clients(db.session, request.args.get("q", ""))
+    clients = find_clients(db.session(), request.args.get("q", ""))
     return jsonify(clients=[client_summary(client) for client in clients])
 
 
@@ -187,42 +178,39 @@ def client_choices_json(client_id: int):
     return jsonify(choices_summary(client_choices(client)))
 
 
-@staff.route("/tickets/new", methods=["GET", "POST"])
+@staff.get("/tickets/new")
 @staff_required
 def new_ticket():
-    if request.method == "GET":
-        form = OpenTicketForm(draft=new_draft_token(session))
-        return render_new_ticket(form, HeldUploads.for_draft(held_root(), session, form.draft))
+    form = OpenTicketForm(draft=new_draft_token(session))
+    return render_new_ticket(form, HeldUploads.for_draft(held_root(), session, form.draft))
 
+
+@staff.post("/tickets/new")
+@staff_required
+def new_ticket_post():
     form = OpenTicketForm.from_post(request.form)
-    if not owns_draft(session, form.draft):
-        form.draft = new_draft_token(session)
+    form.draft = draft_of_post(session, form.draft)
     held = HeldUploads.for_draft(held_root(), session, form.draft)
     held.remove(form.remove_held)
-    new_files = [upload for upload in request.files.getlist("attachments") if upload.filename]
-    settings = ticket_settings()
+    new_files, settings = chosen_files(request.files), ticket_settings()
     if form.action != "open":
-        hold_all(held, new_files, settings)
+        held.hold_all(new_files, settings)
         return render_new_ticket(form, held)
-
     # The draft token is the submission key: a double click or a resent POST finds the first
     # ticket instead of opening a second.
     submission = idempotency.Submission(idempotency.STAFF_FORM, form.draft)
+    staff_member = signed_in_staff()
     try:
-        with ExitStack() as open_files:
-            uploads = held.open_all(open_files) + [
-                IncomingFile(upload.filename or "", upload.stream) for upload in new_files
-            ]
+        with held.with_new(new_files) as uploads:
             ticket_request = form.ticket_request(uploads)
             outcome = commit(
-                db.session,
+                db.session(),
                 lambda: idempotency.open_ticket_once(
-                    db.session, submission, ticket_request, settings, acting_staff=signed_in_staff()
+                    db.session(), submission, ticket_request, settings, acting_staff=staff_member
                 ),
             )
     except Refused as refused:
-        # Only this try's files: the held ones are still in the draft.
-        hold_all(held, new_files, settings)
+        held.hold_all(new_files, settings)  # only this try's: the held ones are still held
         return render_new_ticket(form, held, refused.errors), refused.status
     held.clear()
     prune_expired_now_and_then(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
@@ -235,7 +223,7 @@ def new_ticket():
 @staff_required
 def custom_fields_fragment():
     """A department's custom fields, admin-only ones included, for the script that swaps them in."""
-    department = department_with_fields(db.session, row_id(request.args.get("deptid", type=int)))
+    department = department_with_fields(db.session(), row_id(request.args.get("deptid", type=int)))
     if department is None:
         abort(404)
     return render_template(
@@ -243,24 +231,19 @@ def custom_fields_fragment():
     )
 
 
-def hold_all(held: HeldUploads, uploads: list[FileStorage], settings: TicketSettings) -> None:
-    for upload in uploads:
-        held.hold(upload, settings)
-
-
 def render_new_ticket(
     form: OpenTicketForm, held: HeldUploads, errors: Sequence[FieldError] = ()
 ) -> str:
     client_key = row_id(form.clientid)
     chosen = db.session.get(ClientAccount, client_key) if client_key else None
-    matches = find_clients(db.session, form.query) if form.query.strip() else []
+    matches = find_clients(db.session(), form.query) if form.query.strip() else []
     if chosen is not None and chosen not in matches:
         matches.insert(0, chosen)
     choices = client_choices(chosen) if chosen is not None else None
     if choices is not None and not form.requestor:
         form.requestor = choices.default_requestor
-    departments = all_departments(db.session)
-    department = department_with_fields(db.session, row_id(form.deptid))
+    departments = all_departments(db.session())
+    department = department_with_fields(db.session(), row_id(form.deptid))
     field_errors, summary = form_errors(errors)
     return render_template(
         "staff/new_ticket.html",

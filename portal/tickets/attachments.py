@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 import filetype
 from sqlalchemy import event
@@ -27,7 +27,7 @@ class IncomingFile:
     """A file as a door received it: a name and a readable binary stream."""
 
     name: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> "IncomingFile":
@@ -73,10 +73,11 @@ def too_large(name: str, limit: int) -> str:
 
 
 def format_size(size: int) -> str:
+    amount = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.3g} {unit}"
-        size /= 1024
+        if amount < 1024 or unit == "GB":
+            return f"{amount:g} {unit}" if unit == "bytes" else f"{amount:.3g} {unit}"
+        amount /= 1024
     raise AssertionError("unreachable")
 
 

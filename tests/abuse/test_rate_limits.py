@@ -26,7 +26,7 @@ def app_config(app_config):
         "RATELIMIT_GUEST_TICKETS_PER_IP": "2 per minute",
         "RATELIMIT_GUEST_TICKETS_PER_EMAIL": "3 per hour",
         "RATELIMIT_LOGIN_FAILURES_PER_IP": "5 per minute",
-        "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT": "3 per minute",
+        "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_IP": "3 per minute",
         "RATELIMIT_API_FAILURES_PER_IP": "5 per minute",
         "RATELIMIT_API_FAILURES_PER_IDENTIFIER": "3 per minute",
         "API_ALLOWED_IPS": f"127.0.0.1,{OTHER_ADDRESS},{THIRD_ADDRESS}",
@@ -150,7 +150,7 @@ def test_the_storage_is_named_by_an_environment_variable(monkeypatch, app_config
 # Client log-ins
 
 
-def test_failed_client_log_ins_are_limited_per_account(client, make):
+def test_failed_client_log_ins_are_limited_per_account_from_one_address(client, make):
     user = make.user()
     for _ in range(3):
         assert (
@@ -158,14 +158,27 @@ def test_failed_client_log_ins_are_limited_per_account(client, make):
             == 401
         )
 
-    # Even the right password from another address: the account is not guessed any further.
-    refused = client.post(
-        "/login", data={"email": user.email, "password": PASSWORD}, **from_address(OTHER_ADDRESS)
-    )
+    # Even the right password from the failing address: the account is not guessed further.
+    refused = client.post("/login", data={"email": user.email, "password": PASSWORD})
 
     assert refused.status_code == 429
     assert "Too many failed sign-in attempts" in refused.text
     assert f'value="{user.email}"' in refused.text
+
+
+def test_a_strangers_guesses_do_not_lock_the_owner_out(client, make):
+    user = make.user()
+    for n in range(3):
+        stranger = from_address(f"192.0.2.{10 + n}")
+        for _ in range(3):
+            wrong = {"email": user.email, "password": "wrong"}
+            assert client.post("/login", data=wrong, **stranger).status_code in (401, 429)
+
+    owner = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, **from_address(OTHER_ADDRESS)
+    )
+
+    assert owner.status_code == 303
 
 
 def test_failed_client_log_ins_are_limited_per_address(client, make):
@@ -195,19 +208,21 @@ def test_successful_client_log_ins_do_not_count(app, make):
 # Staff sign-ins
 
 
-def test_failed_staff_sign_ins_are_limited_per_username(client, make):
+def test_failed_staff_sign_ins_are_limited_per_username_from_one_address(client, make):
     member = make.staff()
     for _ in range(3):
         response = client.post("/staff/login", data={"username": member.username, "password": "x"})
         assert response.status_code == 401
 
-    refused = client.post(
+    refused = client.post("/staff/login", data={"username": member.username, "password": PASSWORD})
+    elsewhere = client.post(
         "/staff/login",
         data={"username": member.username, "password": PASSWORD},
         **from_address(OTHER_ADDRESS),
     )
 
     assert refused.status_code == 429
+    assert elsewhere.status_code == 302
     assert "Too many failed sign-in attempts" in refused.text
     assert f'value="{member.username}"' in refused.text
 

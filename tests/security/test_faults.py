@@ -62,7 +62,8 @@ def database_goes_away(monkeypatch):
     def commit():
         raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(db.session, "commit", commit)
+    # The session requests use: the test's app context is theirs too.
+    monkeypatch.setattr(db.session(), "commit", commit)
     return monkeypatch
 
 
@@ -171,7 +172,7 @@ def test_a_half_written_file_is_removed_even_when_the_rollback_fails(
     def rollback():
         raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(db.session, "rollback", rollback)
+    monkeypatch.setattr(db.session(), "rollback", rollback)
 
     response = call_api({**guest_fields(department), "attachments[]": uploads()})
 

@@ -129,18 +129,18 @@ class Instance:
             self.environment["PORTAL_SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
         )
         queries = {
-            # Only after three drawn numbers were taken; the insert itself finds a taken number
-            # through the same unique index (ON CONFLICT (tid) DO NOTHING).
-            "free-number check": ("SELECT tid FROM ticket WHERE tid IN (?, ?)", ("A", "B")),
+            # Only after a drawn number was taken; the insert finds it through the same index.
+            "taken-number check": ("SELECT id FROM ticket WHERE tid = ?", ("A",)),
             "view by tid": ("SELECT * FROM ticket WHERE tid = ?", ("A",)),
             "client's tickets": (
                 "SELECT * FROM ticket WHERE client_id = ? ORDER BY created_at DESC LIMIT 20",
                 (self.seeded.client,),
             ),
-            # What mail delivery looks for first: tickets whose messages wait in their row.
-            "queued mail": (
-                "SELECT id, mail_queued FROM ticket WHERE mail_queued IS NOT NULL LIMIT 20",
-                (),
+            # What mail delivery claims: due outbox rows, oldest first.
+            "due mail": (
+                "SELECT id FROM outbox_message WHERE status IN ('pending', 'sending') "
+                "AND next_attempt_at <= ? ORDER BY id LIMIT 20",
+                ("2026-01-01",),
             ),
         }
         with sqlite3.connect(database) as connection:

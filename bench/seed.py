@@ -106,7 +106,7 @@ def portal_tickets(environment: dict[str, str], department: int, count: int) -> 
                 noemail=True,
             )
             ticket = open_ticket(db.session, request, settings)
-            opened.append((ticket.tid, ticket.c, request.subject))
+            opened.append((ticket.tid, ticket.access_code, request.subject))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

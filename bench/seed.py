@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 
 from portal import create_app
 from portal.api.credentials import create_api_credential
-from portal.extensions import db
+from portal.extensions import db, register_migrations
 from portal.models import (
     AccountMembership,
     ClientAccount,
@@ -56,6 +56,7 @@ def portal_app(environment: dict[str, str]):
 
 def seed_portal(environment: dict[str, str]) -> Seeded:
     app = portal_app(environment)
+    register_migrations(app)
     with app.app_context():
         upgrade()
         # Both with an address, as a demo department has: each ticket then also sends the

@@ -10,12 +10,15 @@ from portal import (
     identity,
     security,
 )
-from portal.api import api
-from portal.client import client
-from portal.health import health
+
+# The blueprints under names of their own: bound as `api` or `client`, they would hide the
+# packages portal.api and portal.client from `import portal.api.views`.
+from portal.api import api as api_door
+from portal.client import client as client_door
+from portal.health import health as health_check
 from portal.mail import register_mail
 from portal.rendering import register_template_filters
-from portal.staff import staff
+from portal.staff import staff as staff_door
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -38,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
-    app.register_blueprint(client)
-    app.register_blueprint(staff, url_prefix="/staff")
-    app.register_blueprint(api)
-    app.register_blueprint(health)
+    app.register_blueprint(client_door)
+    app.register_blueprint(staff_door, url_prefix="/staff")
+    app.register_blueprint(api_door)
+    app.register_blueprint(health_check)

@@ -5,18 +5,20 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from portal import demo_data, held_uploads
 from portal.api.credentials import create_api_credential
-from portal.extensions import db
+from portal.extensions import db, register_migrations
 from portal.mail.worker import send_mail_command
 from portal.models import StaffMember
 from portal.tickets import idempotency
 
 
 def register_commands(app: Flask) -> None:
+    if click.get_current_context(silent=True) is not None:
+        # Loaded by the `flask` command: its `db` group (Flask-Migrate's) needs the migrations.
+        register_migrations(app)
     for command in (
         init_db,
         demo_data_command,
@@ -31,6 +33,10 @@ def register_commands(app: Flask) -> None:
 @click.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database schema (safe to run again)."""
+    if "migrate" not in current_app.extensions:
+        register_migrations(current_app)
+    from flask_migrate import upgrade
+
     upgrade()
     click.echo("Database schema is up to date.")
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from limits import parse_many, strategies
@@ -24,20 +23,28 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     # No template reads current_user; its context processor would load the user for every page.
     login_manager.init_app(app, add_context_processor=False)
     # Each app gets its own storage: two apps in one process (tests, or two portals) share a
     # count only through a shared storage URI.
     app.extensions[RATE_LIMITER] = RateLimiter.from_config(app.config)
+
+
+def register_migrations(app: Flask) -> None:
+    """Flask-Migrate for the commands that change the schema (`flask db`, `init-db`) and tests.
+
+    Imported only there: it brings Alembic, several MB in every web worker that never uses it.
+    """
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
 
 
 @dataclass(frozen=True)

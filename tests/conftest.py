@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, register_migrations
 from portal.mail import relay_of
 from portal.tickets import TicketSettings
 from tests import factories
@@ -34,6 +34,7 @@ def database_url(tmp_path_factory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal-test.sqlite3'}"
     _empty_database(url)
     app = create_app(_config(url, tmp_path_factory.mktemp("instance-files")))
+    register_migrations(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()

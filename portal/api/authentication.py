@@ -8,19 +8,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from portal.api.credentials import secret_matches
 from portal.extensions import db
+from portal.identity import UNUSED_HASH
 from portal.models import ApiCredential, StaffMember
 
 AUTHENTICATION_FAILED = "Authentication Failed"
 INVALID_ACCESS_KEY = "Invalid Access Key"
 # Longer values cannot name a row (both columns are String(64)); NUL bytes break PostgreSQL.
 MAX_NAME_LENGTH = 64
-
-# Checked for unknown usernames, so that timing does not tell which ones exist.
-_UNMATCHABLE_HASH = generate_password_hash("no md5 digest has this value")
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +147,7 @@ def _legacy_password_caller(username: str, password_md5: str) -> Caller | None:
         staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     if staff is None or staff.username != username or not staff.legacy_api_password_hash:
         # The same slow hash check as for a real account, so timing does not reveal usernames.
-        check_password_hash(_UNMATCHABLE_HASH, password_md5)
+        check_password_hash(UNUSED_HASH, password_md5)
         return None
     if not check_password_hash(staff.legacy_api_password_hash, password_md5):
         return None

@@ -13,12 +13,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from email.errors import MessageError
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -35,10 +37,15 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 # Set in a session that queued mail, so that its commit hands delivery to the relay.
 QUEUED_KEY = "portal_mail_queued"
 
-# 7bit: an all-ASCII message passes any relay; non-ASCII bodies become quoted-printable or base64.
-ASCII_POLICY = email.policy.SMTP.clone(cte_type="7bit")
-# Only for addresses whose local part is not ASCII; delivery then asks the server for SMTPUTF8.
-UTF8_POLICY = ASCII_POLICY.clone(utf8=True)
+# Written with the email package's MIME classes, whose headers are the strings given: every
+# part of a header made from a person's text goes through header_text() or display_name()
+# first, and every address is ASCII (domains as punycode). The whole message is 7bit ASCII, so
+# it passes any relay; non-ASCII bodies are quoted-printable, which mail clients show as typed.
+SMTP_LINES = email.policy.compat32.clone(linesep="\r\n")
+_UTF8_QUOTED_PRINTABLE = Charset("utf-8")
+_UTF8_QUOTED_PRINTABLE.body_encoding = QP
+# RFC 5322's dot-atom: what an address's local part and domain may be without quoting.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 # C0 and C1 controls; line and paragraph separators are whitespace to str.split().
 UTC_ZONE = ZoneInfo("UTC")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -89,6 +96,15 @@ class Composed:
     message: str
 
 
+class MailAddress(NamedTuple):
+    display_name: str
+    addr_spec: str
+
+    def formatted(self) -> str:
+        """`Name <address>`, the name quoted or RFC 2047-encoded as it needs."""
+        return formataddr((self.display_name, self.addr_spec), "utf-8")
+
+
 class CannotCompose(Exception):
     """The row's message cannot be written (no usable address, a deleted ticket, ...)."""
 
@@ -122,16 +138,12 @@ def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
             raise ValueError("no recipient address")
         values = {**_context(ticket, settings), "subject": subject}
         environment = _environment()
-        message = EmailMessage(
-            policy=UTF8_POLICY
-            if not all(a.username.isascii() for a in (sender, *to, *cc))
-            else ASCII_POLICY
-        )
-        message["Subject"] = header_text(subject)
-        message["From"] = sender
-        message["To"] = to
+        message = MIMEMultipart("alternative")
+        message["Subject"] = _header(header_text(subject))
+        message["From"] = sender.formatted()
+        message["To"] = ", ".join(address.formatted() for address in to)
         if cc:
-            message["Cc"] = cc
+            message["Cc"] = ", ".join(address.formatted() for address in cc)
         message["Date"] = format_datetime(
             row.created_at.replace(tzinfo=UTC).astimezone(settings.timezone)
         )
@@ -139,11 +151,10 @@ def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
         message["Message-ID"] = f"<ticket-{ticket.id}.{row.id}@{_host(settings)}>"
         # RFC 3834: tells vacation responders and ticket systems not to answer automatically.
         message["Auto-Submitted"] = "auto-generated"
-        message.set_content(environment.get_template(f"{template}.txt").render(values))
-        message.add_alternative(
-            environment.get_template(f"{template}.html").render(values), subtype="html"
-        )
-        text = message.as_bytes().decode("utf-8")
+        for subtype in ("plain", "html"):
+            body = environment.get_template(f"{template}.{subtype}".replace("plain", "txt"))
+            message.attach(_text_part(body.render(values), subtype))
+        text = message.as_string(policy=SMTP_LINES)
     except Exception as error:
         # A bad stored address must not stop the other messages; the failed row shows staff
         # which message could not be made and why.
@@ -157,7 +168,18 @@ def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
     )
 
 
-def _draft(kind: str, ticket: Ticket) -> tuple[str, str, list[Address], list[Address]]:
+def _header(text: str) -> str:
+    """An unstructured header: folded as it is when ASCII, as RFC 2047 encoded-words if not."""
+    return Header(text, "us-ascii" if text.isascii() else "utf-8").encode()
+
+
+def _text_part(text: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(text, "us-ascii" if text.isascii() else _UTF8_QUOTED_PRINTABLE)
+    return part
+
+
+def _draft(kind: str, ticket: Ticket) -> tuple[str, str, list[MailAddress], list[MailAddress]]:
     """The template, subject, To and Cc of a kind of message about this ticket."""
     department = ticket.department
     if kind == Kind.NEW_TICKET_NOTICE:
@@ -217,7 +239,7 @@ def _environment() -> Environment:
     )
 
 
-def _sender(ticket: Ticket, settings: MessageSettings) -> Address | None:
+def _sender(ticket: Ticket, settings: MessageSettings) -> MailAddress | None:
     department = ticket.department
     name, address = parseaddr(settings.mail_default_sender)
     candidates = (
@@ -232,9 +254,9 @@ def _sender(ticket: Ticket, settings: MessageSettings) -> Address | None:
     return None
 
 
-def _addresses(name: str, text: str) -> list[Address]:
-    """The addresses in a comma- or semicolon-separated list, each once, invalid ones left out."""
-    found: dict[str, Address] = {}
+def _addresses(name: str, text: str) -> list[MailAddress]:
+    """The addresses in a comma- or semicolon-separated list, each once, unusable ones left out."""
+    found: dict[str, MailAddress] = {}
     for part in re.split(r"[,;\s]+", text or ""):
         local, _, domain = part.strip().rpartition("@")
         if not local or not domain:
@@ -243,16 +265,12 @@ def _addresses(name: str, text: str) -> list[Address]:
             # Internationalised domains travel as punycode, which every server understands.
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError:
+            log.warning("Leaving out the address %r: its domain cannot be written in ASCII", part)
             continue
-        display = display_name(name)
-        try:
-            if local.isascii():
-                address = Address(display, addr_spec=f"{local}@{domain}")
-            else:
-                address = Address(display, username=local, domain=domain)
-        except (ValueError, IndexError, MessageError) as error:
-            log.warning("Leaving out the unusable address %r: %s", part, error)
+        if not _DOT_ATOM.fullmatch(local) or not _DOT_ATOM.fullmatch(domain):
+            log.warning("Leaving out the unusable address %r", part)
             continue
+        address = MailAddress(display_name(name), f"{local}@{domain}")
         found.setdefault(address.addr_spec.lower(), address)
     return list(found.values())
 

@@ -238,7 +238,9 @@ def _client_requester(
 
 def _valid_email(email: str) -> bool:
     try:
-        validate_email(email, check_deliverability=False)
+        # Local parts in ASCII, as PHP's FILTER_VALIDATE_EMAIL (WHMCS's check) has them: every
+        # address then fits a 7bit message; domains may be internationalised.
+        validate_email(email, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return False
     return True

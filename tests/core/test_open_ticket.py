@@ -104,6 +104,8 @@ def _other_accounts_domain(make, account):
         ({"name": "   ", "email": None}, errors.NAME_AND_EMAIL_REQUIRED),
         ({"email": "not an email"}, errors.EMAIL_INVALID),
         ({"email": "gus@"}, errors.EMAIL_INVALID),
+        # An ASCII local part, as PHP's FILTER_VALIDATE_EMAIL wants; the domain may be IDN.
+        ({"email": "jörg@example.com"}, errors.EMAIL_INVALID),
         ({"deptid": "999999"}, errors.DEPARTMENT_NOT_FOUND),
         ({"deptid": None}, errors.DEPARTMENT_NOT_FOUND),
         ({"deptid": "abc"}, errors.DEPARTMENT_NOT_FOUND),

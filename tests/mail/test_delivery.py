@@ -263,7 +263,7 @@ def test_send_mail_command_writes_eml_files_without_a_server(app, make, opened, 
     assert "Sent 2, to retry 0, failed 0" in result.output
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 2
-    assert all(f.read_bytes().startswith(b"Subject: [Ticket ID: ") for f in files)
+    assert all(b"\r\nSubject: [Ticket ID: " in f.read_bytes() for f in files)
     db.session.execute(update(OutboxMessage).values(status=OutboxStatus.PENDING))
     db.session.commit()
     # A message sent again (a reclaimed row) replaces its file instead of adding one.

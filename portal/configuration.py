@@ -27,6 +27,11 @@ class Defaults:
     # Files of forms that came back with errors, kept until the form succeeds or they expire.
     HELD_UPLOADS_DIR = "held-uploads"
     HELD_UPLOADS_MAX_AGE = 24 * 3600
+    # What forms that are never sent may leave there: files per draft, bytes per browser
+    # session, bytes for all drafts together.
+    HELD_UPLOADS_MAX_FILES_PER_DRAFT = 10
+    HELD_UPLOADS_MAX_BYTES_PER_SESSION = 50 * 1024 * 1024
+    HELD_UPLOADS_MAX_BYTES_TOTAL = 1024 * 1024 * 1024
     ATTACHMENT_EXTENSIONS = ".jpg,.gif,.jpeg,.png,.txt,.pdf"
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
@@ -55,6 +60,8 @@ class Defaults:
     RATELIMIT_STRATEGY = "moving-window"
     # With the storage down, requests are let through (and logged) rather than all refused.
     RATELIMIT_SWALLOW_ERRORS = True
+    # Files a form keeps for its next try, per client address.
+    RATELIMIT_HELD_UPLOADS_PER_IP = "60 per hour"
     # Tickets sent through the guest form, per client address and per email address typed.
     RATELIMIT_GUEST_TICKETS_PER_IP = "5 per minute; 30 per hour"
     RATELIMIT_GUEST_TICKETS_PER_EMAIL = "10 per hour"

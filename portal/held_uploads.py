@@ -1,8 +1,9 @@
 """Files chosen on a form that came back with errors, kept server-side so nobody re-uploads them.
 
 Each compose form carries a draft token, signed with a key kept in the session cookie, so one
-browser can never reach another's held files. Held files live under instance/held-uploads/
-and are removed when the ticket is opened or after HELD_UPLOADS_MAX_AGE seconds.
+browser can never reach another's held files. Held files live under instance/held-uploads/,
+one directory per browser session and one in it per draft, and are removed when the ticket is
+opened or after HELD_UPLOADS_MAX_AGE seconds.
 """
 
 import hashlib
@@ -16,11 +17,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app, request
 from itsdangerous import Signer
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from portal.tickets import IncomingFile, TicketSettings, attachment_problem
-from portal.tickets.attachments import CHUNK, safe_name
+from portal.extensions import RateLimit
+from portal.tickets import FieldError, IncomingFile, TicketSettings, attachment_problem
+from portal.tickets.attachments import CHUNK, format_size, safe_name
 
 # A hex nonce, ".", and the URL-safe base64 of its signature: also a safe directory name.
 _DRAFT_TOKEN = re.compile(r"[0-9a-f]{24}\.[A-Za-z0-9_-]{43}")
@@ -71,18 +74,34 @@ def chosen_files(files: MultiDict[str, FileStorage]) -> list[FileStorage]:
     return [upload for upload in files.getlist("attachments") if upload.filename]
 
 
-class HeldUploads:
-    """The files held for one draft."""
+FILE_NOT_KEPT = "The file {name} was not kept for your next try: {why}. Choose it again."
+TOO_MANY_FILES = "a form keeps at most {count} files"
+SESSION_FULL = "the files kept for your forms already take {size}"
+STORE_FULL = "there is no room left for kept files just now"
+TOO_MANY_HOLDS = "too many files were kept for your network in a short time"
+HOLDS_PER_IP = RateLimit("RATELIMIT_HELD_UPLOADS_PER_IP")
 
-    def __init__(self, root: Path, token: str):
-        self.directory = root / token
+
+class HeldUploads:
+    """The files held for one draft, in a directory of the browser session's own drafts.
+
+    What a form may leave here is bounded: files per draft, bytes per session, bytes for all
+    drafts together, and files held per address (a rate limit), so that nobody can fill the
+    disk with forms they never send.
+    """
+
+    def __init__(self, root: Path, session_key: str, token: str):
+        self.root = root
+        # Named by a digest: the session's draft key stays in the session cookie alone.
+        self.session_directory = root / hashlib.sha256(session_key.encode()).hexdigest()[:32]
+        self.directory = self.session_directory / token
 
     @classmethod
-    def for_draft(cls, root: Path, session: MutableMapping, token: str | None) -> "HeldUploads":
+    def for_draft(cls, session: MutableMapping, token: str | None) -> "HeldUploads":
         """The draft's held files; a token this session did not issue gets an unusable empty set."""
         if token is None or not owns_draft(session, token):
             return _NoHeldUploads()
-        return cls(root, token)
+        return cls(held_root(), session[_SESSION_KEY], token)
 
     def files(self) -> list[HeldFile]:
         if not self.directory.is_dir():
@@ -93,19 +112,40 @@ class HeldUploads:
             held.append(HeldFile(key, name, path.stat().st_size, path))
         return held
 
-    def hold(self, upload: FileStorage, settings: TicketSettings) -> HeldFile | None:
-        """Keep an uploaded file for the next try, unless the core would refuse it anyway."""
+    def hold(self, upload: FileStorage, settings: TicketSettings) -> FieldError | None:
+        """Keep an uploaded file for the next try; why it was not kept, if the core would take it.
+
+        A file the core would refuse anyway is not kept and needs no word: the form shows the
+        core's reason when it is sent.
+        """
         name = safe_name(upload.filename or "")
         upload.stream.seek(0, 2)
         size = upload.stream.tell()
         upload.stream.seek(0)
         if attachment_problem(name, size, settings):
             return None
+        why = self._no_room(size)
+        if why is None and not HOLDS_PER_IP.count(request.remote_addr or ""):
+            why = TOO_MANY_HOLDS
+        if why is not None:
+            return FieldError(("attachments",), FILE_NOT_KEPT.format(name=name, why=why))
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{secrets.token_hex(6)}{_SEPARATOR}{name}"
         with open(path, "xb") as out:
             shutil.copyfileobj(upload.stream, out, CHUNK)
-        return HeldFile(path.name.partition(_SEPARATOR)[0], name, size, path)
+        return None
+
+    def _no_room(self, size: int) -> str | None:
+        config = current_app.config
+        count = int(config["HELD_UPLOADS_MAX_FILES_PER_DRAFT"])
+        if len(self.files()) >= count:
+            return TOO_MANY_FILES.format(count=count)
+        per_session = int(config["HELD_UPLOADS_MAX_BYTES_PER_SESSION"])
+        if _bytes_under(self.session_directory) + size > per_session:
+            return SESSION_FULL.format(size=format_size(per_session))
+        if _bytes_under(self.root) + size > int(config["HELD_UPLOADS_MAX_BYTES_TOTAL"]):
+            return STORE_FULL
+        return None
 
     def remove(self, keys: list[str]) -> None:
         for held in self.files():
@@ -122,9 +162,9 @@ class HeldUploads:
             ]
             yield held + [IncomingFile(f.filename or "", f.stream) for f in new_files]
 
-    def hold_all(self, uploads: list[FileStorage], settings: TicketSettings) -> None:
-        for upload in uploads:
-            self.hold(upload, settings)
+    def hold_all(self, uploads: list[FileStorage], settings: TicketSettings) -> list[FieldError]:
+        """Hold each file; the words for those that could not be kept."""
+        return [error for upload in uploads if (error := self.hold(upload, settings))]
 
     def clear(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -132,10 +172,20 @@ class HeldUploads:
 
 class _NoHeldUploads(HeldUploads):
     def __init__(self):
-        self.directory = Path("/nonexistent-held-uploads")
+        self.root = self.session_directory = self.directory = Path("/nonexistent-held-uploads")
 
     def hold(self, upload: FileStorage, settings: TicketSettings) -> None:
         return None
+
+
+def held_root() -> Path:
+    return Path(current_app.config["HELD_UPLOADS_DIR"])
+
+
+def _bytes_under(directory: Path) -> int:
+    if not directory.is_dir():
+        return 0
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
 
 
 # A form's successful submission prunes at most this often per process and directory.
@@ -157,13 +207,16 @@ def prune_expired_now_and_then(root: Path, max_age_seconds: int) -> int:
 
 
 def prune_expired(root: Path, max_age_seconds: int) -> int:
-    """Remove drafts nobody came back to; returns how many were removed."""
+    """Remove drafts nobody came back to, and emptied sessions; returns how many drafts."""
     if not root.is_dir():
         return 0
     cutoff = time.time() - max_age_seconds
     removed = 0
-    for draft in root.iterdir():
-        if draft.stat().st_mtime < cutoff:
-            shutil.rmtree(draft, ignore_errors=True)
-            removed += 1
+    for session_directory in root.iterdir():
+        for draft in session_directory.iterdir():
+            if draft.stat().st_mtime < cutoff:
+                shutil.rmtree(draft, ignore_errors=True)
+                removed += 1
+        if not any(session_directory.iterdir()):
+            session_directory.rmdir()
     return removed

@@ -122,16 +122,20 @@ def test_prune_deletes_expired_keys_and_abandoned_drafts(cli, app, tmp_path):
     db.session.add_all([old, fresh])
     db.session.commit()
     held = app.config["HELD_UPLOADS_DIR"]
-    abandoned = os.path.join(held, "abandoned-draft")
-    recent = os.path.join(held, "recent-draft")
-    for directory in (abandoned, recent):
+    # A browser session's directory, with its drafts in it; and one whose only draft is old.
+    abandoned = os.path.join(held, "session-one", "abandoned-draft")
+    recent = os.path.join(held, "session-one", "recent-draft")
+    forgotten = os.path.join(held, "session-two", "forgotten-draft")
+    for directory in (abandoned, recent, forgotten):
         os.makedirs(directory)
     two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(abandoned, (two_days_ago, two_days_ago))
+    for directory in (abandoned, forgotten):
+        os.utime(directory, (two_days_ago, two_days_ago))
 
     result = cli.invoke(args=["prune"])
 
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 expired submission keys and 1 abandoned held uploads." in result.output
+    assert "Deleted 1 expired submission keys and 2 abandoned held uploads." in result.output
     assert [k.key_sha256 for k in db.session.scalars(select(IdempotencyKey))] == ["b" * 64]
-    assert os.listdir(held) == ["recent-draft"]
+    assert os.listdir(held) == ["session-one"]
+    assert os.listdir(os.path.join(held, "session-one")) == ["recent-draft"]

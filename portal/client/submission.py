@@ -1,7 +1,5 @@
 """Submit ticket: choose a department, fill in the form, see the ticket number and access code."""
 
-from pathlib import Path
-
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import FileStorage
 
@@ -66,7 +64,7 @@ def submit_ticket_post():
     user = signed_in_user()
     form = ComposeForm.from_request(request.form)
     form.draft = draft_of_post(session, form.draft)
-    held = HeldUploads.for_draft(Path(current_app.config["HELD_UPLOADS_DIR"]), session, form.draft)
+    held = HeldUploads.for_draft(session, form.draft)
     held.remove(form.remove_held)
     new_files = chosen_files(request.files)
     shown = restamp_if_unusable(form) if user is None else 0.0
@@ -90,7 +88,7 @@ def submit_ticket_post():
     except Refused as refused:
         return compose_again(form, held, new_files, refused)
     held.clear()
-    prune_expired_now_and_then(held.directory.parent, current_app.config["HELD_UPLOADS_MAX_AGE"])
+    prune_expired_now_and_then(held.root, current_app.config["HELD_UPLOADS_MAX_AGE"])
     return show_opened(outcome.ticket, repeated=outcome.repeated)
 
 
@@ -140,8 +138,8 @@ def compose_again(
     show_preview: bool = False,
 ):
     """The form as sent, with its errors and every acceptable file it chose held for later."""
-    held.hold_all(new_files, ticket_settings())
-    errors = FormErrors.from_field_errors(refused.errors if refused else [])
+    not_kept = held.hold_all(new_files, ticket_settings())
+    errors = FormErrors.from_field_errors([*(refused.errors if refused else []), *not_kept])
     page = render_compose(form, errors, held.files(), show_preview=show_preview)
     return page, refused.status if refused else 200
 

@@ -1,7 +1,6 @@
 """The staff area's pages: sign in, the ticket list, a ticket, and Open New Ticket."""
 
 from collections.abc import Sequence
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import (
@@ -182,7 +181,7 @@ def client_choices_json(client_id: int):
 @staff_required
 def new_ticket():
     form = OpenTicketForm(draft=new_draft_token(session))
-    return render_new_ticket(form, HeldUploads.for_draft(held_root(), session, form.draft))
+    return render_new_ticket(form, HeldUploads.for_draft(session, form.draft))
 
 
 @staff.post("/tickets/new")
@@ -190,12 +189,11 @@ def new_ticket():
 def new_ticket_post():
     form = OpenTicketForm.from_post(request.form)
     form.draft = draft_of_post(session, form.draft)
-    held = HeldUploads.for_draft(held_root(), session, form.draft)
+    held = HeldUploads.for_draft(session, form.draft)
     held.remove(form.remove_held)
     new_files, settings = chosen_files(request.files), ticket_settings()
     if form.action != "open":
-        held.hold_all(new_files, settings)
-        return render_new_ticket(form, held)
+        return render_new_ticket(form, held, held.hold_all(new_files, settings))
     # The draft token is the submission key: a double click or a resent POST finds the first
     # ticket instead of opening a second.
     submission = idempotency.Submission(idempotency.STAFF_FORM, form.draft)
@@ -210,10 +208,10 @@ def new_ticket_post():
                 ),
             )
     except Refused as refused:
-        held.hold_all(new_files, settings)  # only this try's: the held ones are still held
-        return render_new_ticket(form, held, refused.errors), refused.status
+        not_kept = held.hold_all(new_files, settings)  # this try's: the others are held still
+        return render_new_ticket(form, held, [*refused.errors, *not_kept]), refused.status
     held.clear()
-    prune_expired_now_and_then(held_root(), current_app.config["HELD_UPLOADS_MAX_AGE"])
+    prune_expired_now_and_then(held.root, current_app.config["HELD_UPLOADS_MAX_AGE"])
     if outcome.repeated:
         flash(ALREADY_SENT, "info")
     return redirect(url_for("staff.ticket_created", tid=outcome.ticket.tid), code=303)
@@ -275,7 +273,3 @@ def client_view_link(ticket: Ticket) -> str:
     """The link a client opens the ticket with, to paste into a reply."""
     query = urlencode({"tid": ticket.tid, "c": ticket.access_code})
     return f"{current_app.config['BASE_URL'].rstrip('/')}/viewticket?{query}"
-
-
-def held_root() -> Path:
-    return Path(current_app.config["HELD_UPLOADS_DIR"])

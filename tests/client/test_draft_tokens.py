@@ -57,8 +57,9 @@ def test_submissions_prune_abandoned_drafts_now_and_then_not_each_time(tmp_path,
     day = 24 * 3600
 
     def abandoned(name: str) -> Path:
-        draft = tmp_path / name
-        draft.mkdir()
+        # One browser session's directory, holding the draft.
+        draft = tmp_path / f"session-{name}" / "draft"
+        draft.mkdir(parents=True)
         old = time.time() - 2 * day
         os.utime(draft, (old, old))
         return draft

@@ -55,7 +55,7 @@ def submit_ticket():
         form.shown = shown_stamp(form.draft)
     elif (account := acting_account(user)) is not None:
         form.account_id = account.id
-    return render_compose(form, FormErrors(), held_files=[])
+    return render_compose(form, FormErrors(), held_files=[], chosen=department)
 
 
 @client.post("/submitticket.php")
@@ -145,10 +145,17 @@ def compose_again(
 
 
 def render_compose(
-    form: ComposeForm, errors: FormErrors, held_files: list, *, show_preview: bool = False
+    form: ComposeForm,
+    errors: FormErrors,
+    held_files: list,
+    *,
+    show_preview: bool = False,
+    chosen: Department | None = None,
 ) -> str:
+    """The compose page; `chosen` is the form's department when the caller has read it."""
     user = signed_in_user()
-    chosen = department_with_fields(db.session(), form.deptid)
+    if chosen is None:
+        chosen = department_with_fields(db.session(), form.deptid)
     account = (
         next((a for a in acting_accounts(user) if a.id == form.account_id), None) if user else None
     )

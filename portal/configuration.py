@@ -60,6 +60,8 @@ class Defaults:
     RATELIMIT_STRATEGY = "moving-window"
     # With the storage down, requests are let through (and logged) rather than all refused.
     RATELIMIT_SWALLOW_ERRORS = True
+    # Markdown previews of the compose forms, per client address.
+    RATELIMIT_PREVIEWS_PER_IP = "120 per minute; 1200 per hour"
     # Files a form keeps for its next try, per client address.
     RATELIMIT_HELD_UPLOADS_PER_IP = "60 per hour"
     # Tickets sent through the guest form, per client address and per email address typed.

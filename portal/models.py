@@ -280,6 +280,10 @@ class Ticket(Base):
     cc: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(LongText)
+    # The message rendered (and sanitised) when it was written, and by which renderer
+    # (portal.rendering.RENDERER_VERSION): a page shows it without rendering it again.
+    message_html: Mapped[str | None] = mapped_column(LongText)
+    message_renderer: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default=TicketStatus.OPEN)
     priority: Mapped[str] = mapped_column(String(10), default=Priority.LOW)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,6 +1,8 @@
 """Ticket messages as safe HTML: one renderer for the view page, the preview and the email."""
 
 from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -75,6 +77,33 @@ def render_message(text: str, is_markdown: bool) -> Markup:
     return render_markdown(text) if is_markdown else render_plain(text)
 
 
+# What made a stored message's HTML. A message is rendered once, when it is written, and shown
+# from what was stored; one stored by another renderer (an upgrade of mistune or nh3, a change
+# to this version) is rendered again when shown, so a page always shows what this code makes.
+RENDERER_VERSION = f"1 mistune {version('mistune')} nh3 {version('nh3')}"
+
+
+class StoredMessage(Protocol):
+    message: str
+    message_html: str | None
+    message_renderer: str | None
+
+    @property
+    def is_markdown(self) -> bool: ...
+
+
+def rendered_for_storage(text: str, is_markdown: bool) -> tuple[str, str]:
+    """The HTML to store with a message, and the renderer version to store beside it."""
+    return str(render_message(text, is_markdown)), RENDERER_VERSION
+
+
+def stored_message_html(record: StoredMessage) -> Markup:
+    """The record's message as HTML: as stored, when this renderer stored it."""
+    if record.message_renderer == RENDERER_VERSION and record.message_html is not None:
+        return Markup(record.message_html)  # noqa: S704 - rendered and sanitised when stored
+    return render_message(record.message, record.is_markdown)
+
+
 def local_time(moment: datetime | None) -> str:
     """A stored naive-UTC time in the portal's time zone."""
     if moment is None:
@@ -91,7 +120,7 @@ def register_template_filters(app: Flask) -> None:
     from portal.tickets.attachments import format_size  # the core imports this module
 
     app.add_template_filter(render_markdown, "markdown")
-    app.add_template_filter(render_message, "message_html")
+    app.add_template_filter(stored_message_html, "message_html")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(lambda size: format_size(int(size)), "filesize")
     app.add_template_test(is_safe_link, "safe_link")

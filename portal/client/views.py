@@ -3,8 +3,12 @@
 from flask import Response, render_template, request
 
 from portal.client import client
+from portal.extensions import RateLimit
 from portal.rendering import render_markdown
 from portal.tickets.opening import MAX_MESSAGE
+
+PREVIEWS_PER_IP = RateLimit("RATELIMIT_PREVIEWS_PER_IP")
+TOO_MANY_PREVIEWS = "The preview rests for a moment: too many were asked from your network."
 
 
 @client.get("/")
@@ -14,6 +18,12 @@ def home():
 
 @client.post("/markdown-preview")
 def markdown_preview():
-    """The message as the view page will show it; CSRF-protected like every POST."""
+    """The message as the view page will show it; CSRF-protected like every POST.
+
+    Rendering a long message of odd markdown costs real CPU: the text is capped at what a
+    message may be, and previews are limited per address.
+    """
+    if not PREVIEWS_PER_IP.count(request.remote_addr or ""):
+        return Response(TOO_MANY_PREVIEWS, status=429, mimetype="text/plain")
     text = request.form.get("message", "")[:MAX_MESSAGE]
     return Response(str(render_markdown(text)), mimetype="text/html")

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
-from portal.rendering import render_message
+from portal.rendering import stored_message_html
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def _context(ticket: Ticket, settings: MessageSettings) -> dict:
         "view_url": f"{base_url}/viewticket?"
         + urlencode({"tid": ticket.tid, "c": ticket.access_code}),
         "staff_url": f"{base_url}/staff/",
-        "message_html": render_message(ticket.message, ticket.is_markdown),
+        "message_html": stored_message_html(ticket),
         "opened_by": ticket.opened_by,
     }
 

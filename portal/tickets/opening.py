@@ -26,6 +26,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.rendering import rendered_for_storage
 from portal.tickets import access, attachments, errors, numbers, parameters, requesters
 from portal.tickets.attachments import FileTooLarge, IncomingFile, StoredFile
 from portal.tickets.departments import department_with_fields, fields_filled_in, may_use_department
@@ -106,6 +107,7 @@ def open_ticket(
     if found or department is None:
         raise OpenTicketError(found)
 
+    message_html, renderer = rendered_for_storage(message, request.markdown)
     ticket = Ticket(
         access_code=numbers.new_access_code(),
         department=department,
@@ -117,6 +119,8 @@ def open_ticket(
         cc=requester.cc,
         subject=subject,
         message=message,
+        message_html=message_html,
+        message_renderer=renderer,
         status=TicketStatus.OPEN.value,
         priority=parameters.priority(request.priority).value,
         created_at=created,

@@ -29,8 +29,23 @@ def app_config(app_config):
         "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_IP": "3 per minute",
         "RATELIMIT_API_FAILURES_PER_IP": "5 per minute",
         "RATELIMIT_API_FAILURES_PER_IDENTIFIER": "3 per minute",
+        "RATELIMIT_PREVIEWS_PER_IP": "3 per minute",
         "API_ALLOWED_IPS": f"127.0.0.1,{OTHER_ADDRESS},{THIRD_ADDRESS}",
     }
+
+
+# Markdown previews
+
+
+def test_previews_are_limited_per_address(client):
+    answers = [client.post("/markdown-preview", data={"message": "*hi*"}) for _ in range(4)]
+    elsewhere = client.post(
+        "/markdown-preview", data={"message": "*hi*"}, **from_address(OTHER_ADDRESS)
+    )
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert "<em>hi</em>" in answers[0].text
+    assert elsewhere.status_code == 200
 
 
 # Guest tickets

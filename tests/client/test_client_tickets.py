@@ -5,9 +5,10 @@ from datetime import datetime
 from html import unescape
 
 import pytest
+from sqlalchemy import update
 
 from portal.extensions import db
-from portal.models import TicketStatus
+from portal.models import Ticket, TicketStatus
 from portal.tickets.access import Decision, ticket_access
 from portal.tickets.closing import (
     CLIENT_CLOSURE_PREVENTED,
@@ -297,3 +298,29 @@ def test_my_tickets_needs_a_login(client):
 
     assert response.status_code == 302
     assert response.location.startswith("/login")
+
+
+def test_the_page_shows_the_message_as_rendered_when_it_was_written(client, open_ticket_now, make):
+    ticket = open_ticket_now(make.department(), message="*Hello*", markdown=True)
+    assert "<em>Hello</em>" in client.get(view_url(ticket)).text
+    # Stored by this renderer: shown as stored, not rendered again.
+    db.session.execute(
+        update(Ticket).where(Ticket.id == ticket.id).values(message_html="<p>as stored</p>")
+    )
+    db.session.commit()
+    assert "<p>as stored</p>" in client.get(view_url(ticket)).text
+
+
+def test_a_message_stored_by_another_renderer_is_rendered_again(client, open_ticket_now, make):
+    ticket = open_ticket_now(make.department(), message="*Hello*", markdown=True)
+    db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id)
+        .values(message_html="<p>by an older renderer</p>", message_renderer="0 old")
+    )
+    db.session.commit()
+
+    page = client.get(view_url(ticket)).text
+
+    assert "by an older renderer" not in page
+    assert "<em>Hello</em>" in page

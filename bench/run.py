@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.run                      # every scenario, 3 rounds of 10 s
     .venv/bin/python -m bench.run --scenarios api_guest --rounds 1 --duration 5
 
-Both apps run under gunicorn with the repo's gunicorn.conf.py and 2 sync workers, side by side;
+Both apps run under gunicorn with the repo's gunicorn.conf.py and 2 workers, side by side;
 wrk drives one app at a time, alternating ceiling-portal-portal-ceiling, so that drift in the
 machine's speed touches both alike. The portal runs in the configuration a user gets: its web
 workers deliver a ticket's email after the commit, as .eml files in its MAIL_EML_DIR. Only
@@ -386,7 +386,7 @@ def report(machine: dict, results: dict, settings: dict, peak_rss: dict[str, flo
         f"{machine['date']}, commit {machine['commit']}, {machine['cpu']}, "
         f"Python {machine['python']}, portal from {machine['portal']}",
         *([f"label: {machine['label']}"] if machine.get("label") else []),
-        f"gunicorn {settings['workers']} sync workers per app; "
+        f"gunicorn {settings['workers']} workers per app (gunicorn.conf.py's class); "
         f"wrk {settings['connections']} connections; "
         f"{settings['rounds']} rounds x {settings['duration']} s per app and scenario; "
         f"portal settings changed: {', '.join(settings['portal_env']) or 'none'}",

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.upload_memory            # 100 MB, then a 1 KB control
     .venv/bin/python -m bench.upload_memory --megabytes 20
 
-The portal runs under gunicorn (2 sync workers) with limits raised for the test. Before each
-upload every worker's peak RSS (VmHWM) is reset to its current RSS through
+The portal runs under gunicorn (2 workers, as gunicorn.conf.py runs them) with limits raised
+for the test. Before each upload every worker's peak RSS (VmHWM) is reset to its current RSS through
 /proc/<pid>/clear_refs; afterwards the largest VmHWM - RSS-before among the workers is the
 upload's cost. A file that is streamed to disk costs a few MB of buffers; one held whole costs
 its size at least.

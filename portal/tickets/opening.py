@@ -19,7 +19,9 @@ from portal.models import (
     CustomFieldType,
     CustomFieldValue,
     Department,
+    Domain,
     Editor,
+    Service,
     StaffMember,
     Ticket,
     TicketStatus,
@@ -357,24 +359,19 @@ def _related_record(
     found: list[FieldError],
 ) -> tuple[int | None, int | None]:
     """The ids of the one service or domain the ticket concerns; a service wins over a domain."""
-    if parameters.php_int(request.serviceid):
-        service_id = None
+    for field, record, missing in (
+        ("serviceid", Service, errors.SERVICE_NOT_FOUND),
+        ("domainid", Domain, errors.DOMAIN_NOT_FOUND),
+    ):
+        given = getattr(request, field)
+        if not parameters.php_int(given):
+            continue
+        owned = None
         if client is not None:
-            service_id = requesters.owned_service(
-                session, client, parameters.row_id(request.serviceid)
-            )
-        if service_id is None:
-            found.append(FieldError(("serviceid",), errors.SERVICE_NOT_FOUND))
-        return service_id, None
-    if parameters.php_int(request.domainid):
-        domain_id = None
-        if client is not None:
-            domain_id = requesters.owned_domain(
-                session, client, parameters.row_id(request.domainid)
-            )
-        if domain_id is None:
-            found.append(FieldError(("domainid",), errors.DOMAIN_NOT_FOUND))
-        return None, domain_id
+            owned = requesters.owned_by(session, record, client, parameters.row_id(given))
+        if owned is None:
+            found.append(FieldError((field,), missing))
+        return (owned, None) if record is Service else (None, owned)
     return None, None
 
 

@@ -49,18 +49,15 @@ def account_contact(session: Session, client_id: int, contact_id: int | None) ->
     )
 
 
-def owned_service(session: Session, client: ClientAccount, service_id: int | None) -> int | None:
-    """The service's id when the account owns it, else None."""
-    if service_id is None:
+def owned_by(
+    session: Session,
+    record: type[Service] | type[Domain],
+    client: ClientAccount,
+    record_id: int | None,
+) -> int | None:
+    """The service's or domain's id when the account owns it, else None."""
+    if record_id is None:
         return None
     return session.scalar(
-        select(Service.id).where(Service.id == service_id, Service.client_id == client.id)
-    )
-
-
-def owned_domain(session: Session, client: ClientAccount, domain_id: int | None) -> int | None:
-    if domain_id is None:
-        return None
-    return session.scalar(
-        select(Domain.id).where(Domain.id == domain_id, Domain.client_id == client.id)
+        select(record.id).where(record.id == record_id, record.client_id == client.id)
     )

@@ -107,7 +107,7 @@ class RateLimit:
             self.setting,
             hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32],
         )
-        items = _parsed_limits(current_app.config[self.setting])
+        items = parse_many(current_app.config[self.setting])
         try:
             return combine([action(limiter.limiter, item, key) for item in items])
         except Exception:
@@ -116,10 +116,6 @@ class RateLimit:
             # The storage is down: let people in rather than refuse everybody.
             log.exception("Rate limit %s could not be checked; allowing the request", self.setting)
             return when_off
-
-
-def _parsed_limits(text: str) -> list:
-    return parse_many(text)
 
 
 def wait_in_words(seconds: int | None) -> str:

@@ -7,12 +7,16 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import current_user, login_user
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from portal.extensions import RateLimit, db, login_manager, longest_wait, wait_in_words
 from portal.models import StaffMember, User
+from portal.tickets.opening import MAX_EMAIL
 
 TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait {wait} and try again."
+# Longer values name no row (StaffMember.username is String(64)).
+MAX_USERNAME = 64
 LOGIN_FAILURES_PER_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_IP")
 LOGIN_FAILURES_PER_ACCOUNT_AND_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT_AND_IP")
 # Checked when nobody has the name, so a wrong name costs as long as a wrong password: the hash
@@ -100,6 +104,25 @@ def log_in(
     LOGIN_FAILURES_PER_IP.count(address)
     LOGIN_FAILURES_PER_ACCOUNT_AND_IP.count(per_name)
     raise LoginRefused(refused, 401)
+
+
+def user_by_email(email: str) -> User | None:
+    """The client user with this email address, in any case, and no look-alike of it."""
+    # No stored address is longer or holds a NUL, which PostgreSQL refuses even to compare.
+    if len(email) > MAX_EMAIL or "\x00" in email:
+        return None
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    # MariaDB's collation matches look-alikes ("démo" for "demo"): only the address itself counts.
+    return user if user is not None and user.email.lower() == email.lower() else None
+
+
+def staff_by_username(username: str) -> StaffMember | None:
+    """The staff member with exactly this username."""
+    if len(username) > MAX_USERNAME or "\x00" in username:
+        return None
+    member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
+    # As for email addresses: "ádmin" is found for "admin" on MariaDB, and is another name.
+    return member if member is not None and member.username == username else None
 
 
 def safe_next(target: str | None) -> str | None:

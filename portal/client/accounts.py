@@ -2,14 +2,18 @@
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import logout_user
-from sqlalchemy import func, select
 
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts, choose_account
-from portal.extensions import db
-from portal.identity import LoginRefused, client_login_required, log_in, safe_next, signed_in_user
+from portal.identity import (
+    LoginRefused,
+    client_login_required,
+    log_in,
+    safe_next,
+    signed_in_user,
+    user_by_email,
+)
 from portal.models import User
-from portal.tickets.opening import MAX_EMAIL
 
 LOGIN_FAILED = "The email address or password is incorrect."
 
@@ -36,15 +40,6 @@ def login():
     if acting_account(user) is None and len(acting_accounts(user)) > 1:
         return redirect(url_for(".choose_account_page", next=next_path), 303)
     return redirect(next_path or url_for(".home"), 303)
-
-
-def user_by_email(email: str) -> User | None:
-    # No stored address is longer or holds a NUL, which PostgreSQL refuses even to compare.
-    if len(email) > MAX_EMAIL or "\x00" in email:
-        return None
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    # MariaDB's collation matches look-alikes ("démo" for "demo"): only the address itself counts.
-    return user if user is not None and user.email.lower() == email.lower() else None
 
 
 @client.post("/logout")

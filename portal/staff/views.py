@@ -26,8 +26,15 @@ from portal.held_uploads import (
     new_draft_token,
     prune_expired_now_and_then,
 )
-from portal.identity import LoginRefused, log_in, safe_next, signed_in_staff, staff_required
-from portal.models import Attachment, ClientAccount, Priority, StaffMember, Ticket, TicketStatus
+from portal.identity import (
+    LoginRefused,
+    log_in,
+    safe_next,
+    signed_in_staff,
+    staff_by_username,
+    staff_required,
+)
+from portal.models import Attachment, ClientAccount, Priority, Ticket, TicketStatus
 from portal.saving import Refused, commit
 from portal.staff import staff
 from portal.staff.client_search import (
@@ -48,7 +55,6 @@ from portal.tickets.parameters import row_id
 from portal.tickets.queries import staff_ticket_list
 
 TICKETS_PER_PAGE = 25
-MAX_USERNAME = 64
 LOGIN_REFUSED = "Incorrect username or password."
 ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
 
@@ -81,15 +87,6 @@ def login():
         )
         return page, refused.status
     return redirect(target or url_for("staff.tickets"))
-
-
-def staff_by_username(username: str) -> StaffMember | None:
-    # No username is longer or holds a NUL, which PostgreSQL refuses even to compare.
-    if len(username) > MAX_USERNAME or "\x00" in username:
-        return None
-    member = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
-    # MariaDB's collation matches look-alikes ("ádmin" for "admin"): only the name itself counts.
-    return member if member is not None and member.username == username else None
 
 
 @staff.post("/logout")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
@@ -108,7 +108,7 @@ def deliver_due(
     """
     report = DeliveryReport()
     token = _claim_token()
-    with Session(_claiming(engine)) as session:
+    with claiming_session(engine) as session:
         claimed = claim(session, token, settings, limit=limit or settings.batch_size, now=now)
         report.claimed = len(claimed)
         if not claimed:
@@ -211,14 +211,16 @@ def claim(
     due = (OutboxMessage.status.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now)
     oldest_due = select(OutboxMessage.id).where(*due).order_by(OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name in SKIP_LOCKED_DIALECTS:
+        # The rows are locked by this transaction and due: the UPDATE names them by key alone,
+        # so that it reads no index range another sender holds a row of.
         chosen = list(session.scalars(oldest_due.with_for_update(skip_locked=True)))
-        condition = OutboxMessage.id.in_(chosen)
+        condition: list[ColumnElement[bool]] = [OutboxMessage.id.in_(chosen)]
     else:
         # SQLite has one writer at a time: the conditional UPDATE is the lock.
-        condition = OutboxMessage.id.in_(oldest_due.scalar_subquery())
+        condition = [OutboxMessage.id.in_(oldest_due.scalar_subquery()), *due]
     session.execute(
         update(OutboxMessage)
-        .where(condition, *due)
+        .where(*condition)
         .values(
             status=OutboxStatus.SENDING,
             claimed_by=token,
@@ -242,12 +244,15 @@ def claim(
     )
 
 
-def _claiming(engine: Engine) -> Engine:
+def claiming_session(engine: Engine) -> Session:
+    """A session for claiming and recording: READ COMMITTED on MariaDB.
+
+    REPEATABLE READ would add gap locks to the claim's scan, holding up the INSERTs of tickets
+    being opened, and other senders' claims, until the claim commits.
+    """
     if engine.dialect.name in ("mysql", "mariadb"):
-        # REPEATABLE READ would add gap locks to the claim's scan, holding up the INSERTs of
-        # tickets being opened until the claim commits.
-        return engine.execution_options(isolation_level="READ COMMITTED")
-    return engine
+        return Session(engine.execution_options(isolation_level="READ COMMITTED"))
+    return Session(engine)
 
 
 def _sent(refused: Mapping, now: datetime | None) -> dict:

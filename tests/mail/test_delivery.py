@@ -18,7 +18,7 @@ from portal.mail import (
     relay_of,
     retry_message,
 )
-from portal.mail.delivery import claim, record
+from portal.mail.delivery import claim, claiming_session, record
 from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
 from tests.mail.conftest import outbox_rows
 
@@ -168,7 +168,7 @@ def test_an_abandoned_claim_is_taken_again_after_the_timeout(app, make, opened, 
     )
     start = utcnow()
     # A worker claims the message and dies before sending it.
-    with Session(db.engine) as crashed:
+    with claiming_session(db.engine) as crashed:
         assert len(claim(crashed, "crashed-worker", delivery, now=start)) == 1
 
     assert deliver_due(db.engine, delivery, now=start + timedelta(seconds=60)).claimed == 0
@@ -185,7 +185,7 @@ def test_a_late_result_does_not_overwrite_a_newer_claim(app, make, opened, deliv
         deptid=department.id, subject="Late", message="Help", name="Gus", email="gus@example.com"
     )
     start = utcnow()
-    with Session(db.engine) as first, Session(db.engine) as second:
+    with claiming_session(db.engine) as first, claiming_session(db.engine) as second:
         [message] = claim(first, "first", delivery, now=start)
         later = start + timedelta(seconds=delivery.claim_timeout + 1)
         assert len(claim(second, "second", delivery, now=later)) == 1
@@ -242,7 +242,7 @@ def test_skip_locked_claims_around_rows_another_worker_holds(app, make, opened, 
         holder.execute(
             select(OutboxMessage.id).where(OutboxMessage.id == first_id).with_for_update()
         )
-        with Session(db.engine) as second:
+        with claiming_session(db.engine) as second:
             claimed = claim(second, "second", delivery, limit=10)
         holder.rollback()
 

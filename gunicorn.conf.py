@@ -1,4 +1,4 @@
-"""gunicorn settings for production; see README "Deployment". Each can be overridden on the CLI.
+"""gunicorn settings for production; see docs/deployment.md. Each can be overridden on the CLI.
 
     gunicorn --config gunicorn.conf.py 'portal:create_app()'
 

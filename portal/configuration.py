@@ -14,7 +14,7 @@ class Defaults:
     SQLALCHEMY_DATABASE_URI = None  # filled in with instance/portal.sqlite3 when left unset
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Connection pool of each worker process for PostgreSQL and MariaDB (SQLite keeps
-    # SQLAlchemy's own choice). A sync worker holds one connection at a time, so the server
+    # SQLAlchemy's own choice). A worker holds one connection per busy thread, so the server
     # needs about workers x app servers x (DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW) at most.
     DATABASE_POOL_SIZE = 5
     DATABASE_MAX_OVERFLOW = 5
@@ -47,7 +47,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     # The token lives as long as the session, so a form left open for hours still submits.
     WTF_CSRF_TIME_LIMIT = None
-    # The API (see README "HTTP API").
+    # The API (docs/api.md).
     API_ALLOWED_IPS = "127.0.0.1,::1"
     API_ACCESS_KEY = ""
     API_ALLOW_LEGACY_PASSWORD_AUTH = False
@@ -76,10 +76,7 @@ class Defaults:
     RATELIMIT_API_FAILURES_PER_IDENTIFIER = "5 per minute; 20 per hour"
     # Spam robots post the guest form at once; people take longer than this to fill it in.
     GUEST_FORM_MIN_SECONDS = 3
-    # A blank compose form offers the departments as this worker read them at most this many
-    # seconds ago; sending it always checks the department as it is then. 0: read every time.
-    FORM_DEPARTMENTS_MAX_AGE = 1.0
-    # Email (see README "Email"). With no MAIL_SERVER, messages become .eml files in MAIL_EML_DIR.
+    # Email (docs/email.md). With no MAIL_SERVER, messages become .eml files in MAIL_EML_DIR.
     MAIL_SERVER = ""
     MAIL_PORT = None  # None: 465 with MAIL_USE_TLS, 587 with MAIL_USE_STARTTLS, otherwise 25
     MAIL_USE_STARTTLS = False

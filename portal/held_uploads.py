@@ -213,6 +213,8 @@ def prune_expired(root: Path, max_age_seconds: int) -> int:
     cutoff = time.time() - max_age_seconds
     removed = 0
     for session_directory in root.iterdir():
+        if not session_directory.is_dir():
+            continue
         for draft in session_directory.iterdir():
             if draft.stat().st_mtime < cutoff:
                 shutil.rmtree(draft, ignore_errors=True)

@@ -4,7 +4,12 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import logout_user
 
 from portal.client import client
-from portal.client.acting import acting_account, acting_accounts, choose_account
+from portal.client.acting import (
+    acting_account,
+    acting_accounts,
+    choose_account,
+    needs_account_choice,
+)
 from portal.identity import (
     LoginRefused,
     client_login_required,
@@ -37,7 +42,7 @@ def login():
         )
         return page, refused.status
     assert isinstance(user, User)
-    if acting_account(user) is None and len(acting_accounts(user)) > 1:
+    if needs_account_choice(user):
         return redirect(url_for(".choose_account_page", next=next_path), 303)
     return redirect(next_path or url_for(".home"), 303)
 

@@ -26,6 +26,11 @@ def acting_account(user: User) -> ClientAccount | None:
     return accounts[0] if len(accounts) == 1 else None
 
 
+def needs_account_choice(user: User) -> bool:
+    """A user of several accounts who has not chosen one yet is asked to first."""
+    return acting_account(user) is None and len(acting_accounts(user)) > 1
+
+
 def choose_account(user: User, account_id: int | None) -> ClientAccount | None:
     """Act for one of the user's own accounts; any other id is ignored."""
     account = next((a for a in acting_accounts(user) if a.id == account_id), None)

@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from werkzeug.datastructures import FileStorage
 
 from portal.client import client
-from portal.client.acting import acting_account, acting_accounts
+from portal.client.acting import acting_account, acting_accounts, needs_account_choice
 from portal.client.forms import ComposeForm, FormErrors
 from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
 from portal.extensions import db
@@ -48,7 +48,7 @@ def submit_ticket():
     if not may_use_department(department, user):
         flash(f"Please log in to contact {department.name}.", "info")
         return redirect(url_for(".login", next=request.full_path.rstrip("?")))
-    if user is not None and acting_account(user) is None and len(acting_accounts(user)) > 1:
+    if user is not None and needs_account_choice(user):
         return redirect(url_for(".choose_account_page", next=request.full_path.rstrip("?")))
     form = ComposeForm(deptid=department.id, draft=new_draft_token(session))
     if user is None:

@@ -36,6 +36,8 @@ class Defaults:
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     TICKET_MASK = "%A%A%A-%n%n%n%n%n%n"
+    # WHMCS's "Ticket Reply List Order": the conversation oldest first, or newest first.
+    TICKET_REPLIES_NEWEST_FIRST = False
     TIMEZONE = "UTC"
     BASE_URL = "http://127.0.0.1:5000"
     # None: Secure cookies exactly when BASE_URL is https.

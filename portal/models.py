@@ -5,7 +5,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -294,6 +294,13 @@ class Ticket(Base):
     editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
     prevent_client_closure: Mapped[bool] = mapped_column(default=False)
     email_suppressed: Mapped[bool] = mapped_column(default=False)
+    # Who wrote last (a reply, or the opening message), as the lists show it.
+    last_reply_name: Mapped[str] = mapped_column(String(201), default="")
+    last_reply_staff: Mapped[bool] = mapped_column(default=False)
+    # The latest change anyone can see: a reply, a change of status, department or priority.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    closed_at: Mapped[datetime | None]
+    closed_by_name: Mapped[str] = mapped_column(String(201), default="")
 
     department: Mapped[Department] = relationship()
     client: Mapped[ClientAccount | None] = relationship()
@@ -302,8 +309,21 @@ class Ticket(Base):
     opened_by: Mapped[StaffMember | None] = relationship()
     service: Mapped[Service | None] = relationship()
     domain: Mapped[Domain | None] = relationship()
+    # The opening message's files; replies and notes hold their own.
     attachments: Mapped[list["Attachment"]] = relationship(
-        back_populates="ticket", order_by="Attachment.id"
+        primaryjoin=lambda: and_(
+            Ticket.id == Attachment.ticket_id,
+            Attachment.reply_id.is_(None),
+            Attachment.note_id.is_(None),
+        ),
+        order_by="Attachment.id",
+        overlaps="attachments,ticket",
+    )
+    replies: Mapped[list["TicketReply"]] = relationship(
+        back_populates="ticket", order_by="(TicketReply.created_at, TicketReply.id)"
+    )
+    notes: Mapped[list["TicketNote"]] = relationship(
+        back_populates="ticket", order_by="(TicketNote.created_at, TicketNote.id)"
     )
     custom_field_values: Mapped[list["CustomFieldValue"]] = relationship(
         back_populates="ticket", order_by="CustomFieldValue.field_id"
@@ -327,18 +347,85 @@ class Ticket(Base):
         return "None"
 
 
+class TicketReply(Base):
+    """A message after the opening one, from the requester, a guest or staff."""
+
+    __tablename__ = "ticket_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id", ondelete="SET NULL"))
+    # The author as shown: a staff member's name, or the client's or guest's name and address.
+    name: Mapped[str] = mapped_column(String(201), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    message: Mapped[str] = mapped_column(LongText)
+    message_html: Mapped[str | None] = mapped_column(LongText)
+    message_renderer: Mapped[str | None] = mapped_column(String(80))
+    editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="replies")
+    staff: Mapped[StaffMember | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        order_by="Attachment.id", overlaps="attachments"
+    )
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.editor == Editor.MARKDOWN
+
+    @property
+    def by_staff(self) -> bool:
+        return self.staff_id is not None
+
+
+class TicketNote(Base):
+    """A staff member's internal note on a ticket: never shown to the client."""
+
+    __tablename__ = "ticket_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(201), default="")
+    message: Mapped[str] = mapped_column(LongText)
+    message_html: Mapped[str | None] = mapped_column(LongText)
+    message_renderer: Mapped[str | None] = mapped_column(String(80))
+    editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="notes")
+    staff: Mapped[StaffMember | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        order_by="Attachment.id", overlaps="attachments"
+    )
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.editor == Editor.MARKDOWN
+
+
 class Attachment(Base):
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Every file names its ticket; a reply's or a note's also names that reply or note.
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_reply.id", ondelete="CASCADE"), index=True
+    )
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_note.id", ondelete="CASCADE"), index=True
+    )
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
 
-    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    ticket: Mapped[Ticket] = relationship(overlaps="attachments")
 
 
 class CustomFieldValue(Base):
@@ -392,6 +479,10 @@ class OutboxMessage(Base):
         ForeignKey("ticket.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
+    # The reply a reply's message is about.
+    reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_reply.id", ondelete="CASCADE"), index=True
+    )
     # Envelope addresses; the headers inside `message` say the same for display.
     sender: Mapped[str] = mapped_column(String(254), default="")
     recipients: Mapped[str] = mapped_column(Text, default="")
@@ -408,6 +499,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
+    reply: Mapped[TicketReply | None] = relationship()
 
 
 class IdempotencyKey(Base):
@@ -424,9 +516,16 @@ class IdempotencyKey(Base):
     key_sha256: Mapped[str] = mapped_column(String(64))
     # SHA-256 of the request's parameters; empty where any repeat counts as the same request.
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
-    # Inserted with its ticket in one statement: a committed row always has its ticket.
+    # Inserted with its ticket (or the ticket's reply or note) in one transaction: a committed
+    # row always has what its first request made.
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
+    reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_reply.id", ondelete="CASCADE"), index=True
+    )
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_note.id", ondelete="CASCADE"), index=True
     )
     # The API's first answer, replayed byte for byte.
     response_status: Mapped[int | None]
@@ -435,3 +534,5 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     ticket: Mapped[Ticket | None] = relationship()
+    reply: Mapped[TicketReply | None] = relationship()
+    note: Mapped[TicketNote | None] = relationship()

@@ -123,4 +123,5 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(stored_message_html, "message_html")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(lambda size: format_size(int(size)), "filesize")
+    app.add_template_filter(lambda status: str(status).lower().replace(" ", "-"), "status_css")
     app.add_template_test(is_safe_link, "safe_link")

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from portal.models import Priority, User
 from portal.tickets import FieldError, IncomingFile, OpenTicketRequest, errors
 from portal.tickets.parameters import row_id
+from portal.tickets.replies import ReplyRequest
 
 CUSTOM_FIELD_PREFIX = "customfield["
 ACTIONS = frozenset({"submit", "preview", "change_department"})
@@ -152,3 +153,40 @@ class FormErrors:
 
     def __bool__(self) -> bool:
         return bool(self.summary)
+
+
+REPLY_ACTIONS = frozenset({"reply", "preview"})
+
+
+@dataclass
+class ReplyForm:
+    """What a person typed into a ticket's reply form."""
+
+    tid: str = ""
+    code: str = ""
+    message: str = ""
+    draft: str | None = None
+    remove_held: list[str] = field(default_factory=list)
+    action: str = "reply"
+
+    @classmethod
+    def from_request(cls, form: MultiDict) -> "ReplyForm":
+        action = form.get("action", "reply")
+        return cls(
+            tid=form.get("tid", ""),
+            code=form.get("c", ""),
+            message=form.get("message", ""),
+            draft=form.get("draft"),
+            remove_held=form.getlist("remove_held"),
+            action=action if action in REPLY_ACTIONS else "reply",
+        )
+
+    def reply_request(self, user: User | None, uploads: Sequence[IncomingFile]) -> ReplyRequest:
+        """AddTicketReply's parameters: the requester writes markdown, as themselves."""
+        return ReplyRequest(
+            message=self.message,
+            markdown=True,
+            uploads=uploads,
+            client_area=True,
+            signed_in_user=user,
+        )

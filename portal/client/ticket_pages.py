@@ -1,21 +1,36 @@
-"""Viewing, downloading from and closing a ticket with its tid and access code; My tickets."""
+"""Viewing, replying to, downloading from and closing a ticket with its tid and access code;
+My tickets."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import FileStorage
 
 from portal.client import client
 from portal.client.acting import acting_account
+from portal.client.forms import FormErrors, ReplyForm
+from portal.client.submission import ticket_settings
 from portal.downloads import attachment_download
 from portal.extensions import db
+from portal.held_uploads import (
+    HeldUploads,
+    chosen_files,
+    draft_of_post,
+    new_draft_token,
+    prune_expired_now_and_then,
+)
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
 from portal.saving import Refused, commit
-from portal.tickets.access import Decision, account_tickets, ticket_access, ticket_attachment
-from portal.tickets.closing import (
+from portal.tickets import idempotency, queries, statuses
+from portal.tickets.access import Decision, ticket_access, ticket_attachment
+from portal.tickets.changes import (
     CLIENT_CLOSURE_PREVENTED,
     client_may_close,
     close_ticket_as_client,
 )
 from portal.tickets.departments import field_values_shown
+
+TICKETS_PER_PAGE = 25
+REPLY_SENT = "Your reply was sent."
 
 
 @client.get("/viewticket.php")
@@ -26,7 +41,42 @@ def view_ticket():
     )
     if access.ticket is None:
         return refused(access.decision)
-    return render_ticket(access.ticket)
+    form = ReplyForm(draft=new_draft_token(session))
+    return render_ticket(access.ticket, form)
+
+
+@client.post("/viewticket/reply")
+def reply_to_ticket():
+    form = ReplyForm.from_request(request.form)
+    access = ticket_access(db.session(), form.tid, form.code, signed_in_user())
+    if (ticket := access.ticket) is None:
+        return refused(access.decision)
+    form.draft = draft_of_post(session, form.draft)
+    held = HeldUploads.for_draft(session, form.draft)
+    held.remove(form.remove_held)
+    new_files = chosen_files(request.files)
+    if form.action == "preview":
+        return reply_again(ticket, form, held, new_files, show_preview=True)
+    # The draft token is the submission key: a resent POST finds the first reply.
+    key = idempotency.look_up(
+        db.session(), idempotency.Submission(idempotency.CLIENT_REPLY_FORM, form.draft)
+    )
+    try:
+        with held.with_new(new_files) as uploads:
+            reply_request = form.reply_request(signed_in_user(), uploads)
+            outcome = commit(
+                db.session(), lambda: key.add_reply(ticket, reply_request, ticket_settings())
+            )
+    except Refused as refusal:
+        return reply_again(ticket, form, held, new_files, refusal)
+    held.clear()
+    prune_expired_now_and_then(held.root, current_app.config["HELD_UPLOADS_MAX_AGE"])
+    flash(REPLY_SENT, "success")
+    reply_id = outcome.reply.id if outcome.reply else 0
+    return redirect(
+        url_for(".view_ticket", tid=ticket.tid, c=ticket.access_code, _anchor=f"reply-{reply_id}"),
+        303,
+    )
 
 
 @client.get("/viewticket/attachment/<int:attachment_id>")
@@ -42,8 +92,6 @@ def download_attachment(attachment_id: int):
     return attachment_download(attachment) or not_found()
 
 
-# The view page links here instead of carrying the POST form itself: a form needs a CSRF token,
-# and a token means a session cookie, written on every view of a ticket otherwise.
 @client.get("/viewticket/close")
 def confirm_close_ticket():
     tid, code = request.args.get("tid"), request.args.get("c")
@@ -63,15 +111,17 @@ def confirm_close_ticket():
 @client.post("/viewticket/close")
 def close_ticket():
     tid, code = request.form.get("tid"), request.form.get("c")
-    access = ticket_access(db.session(), tid, code, signed_in_user())
+    user = signed_in_user()
+    access = ticket_access(db.session(), tid, code, user)
     if (ticket := access.ticket) is None:
         return refused(access.decision)
+    by = user.name if user is not None else ticket.name
     try:
-        closed = commit(db.session(), lambda: close_ticket_as_client(db.session(), ticket))
+        commit(db.session(), lambda: close_ticket_as_client(db.session(), ticket, by=by))
     except Refused as refusal:
-        return render_ticket(ticket, close_error=refusal.message), refusal.status
-    if closed:
-        flash("The ticket is closed.", "success")
+        form = ReplyForm(draft=new_draft_token(session))
+        return render_ticket(ticket, form, close_error=refusal.message), refusal.status
+    # The page itself says that the ticket is closed; no second message.
     return redirect(url_for(".view_ticket", tid=tid, c=code), 303)
 
 
@@ -83,25 +133,73 @@ def my_tickets():
     account = acting_account(user)
     if account is None and user.memberships:
         return redirect(url_for(".choose_account_page", next=request.path))
-    tickets = account_tickets(db.session(), account.id) if account else []
-    return render_template("client/my_tickets.html", account=account, tickets=tickets)
+    status_filter = request.args.get("status", statuses.ALL_ACTIVE)
+    search = request.args.get("q", "").strip()[:100]
+    page = None
+    if account is not None:
+        listed = queries.client_ticket_list(account.id, status_filter=status_filter, search=search)
+        page = db.paginate(
+            listed, per_page=TICKETS_PER_PAGE, max_per_page=TICKETS_PER_PAGE, error_out=False
+        )
+    return render_template(
+        "client/my_tickets.html",
+        account=account,
+        page=page,
+        filters=statuses.FILTER_NAMES,
+        status_filter=status_filter,
+        search=search,
+        query={k: v for k, v in (("status", status_filter), ("q", search)) if v},
+    )
 
 
-def render_ticket(ticket: Ticket, *, close_error: str | None = None) -> str:
+def reply_again(
+    ticket: Ticket,
+    form: ReplyForm,
+    held: HeldUploads,
+    new_files: list[FileStorage],
+    refusal: Refused | None = None,
+    *,
+    show_preview: bool = False,
+):
+    """The ticket page with the reply as typed, its errors, and its files held for later."""
+    not_kept = held.hold_all(new_files, ticket_settings())
+    errors = FormErrors.from_field_errors([*(refusal.errors if refusal else []), *not_kept])
+    page = render_ticket(ticket, form, errors, held.files(), show_preview=show_preview)
+    return page, refusal.status if refusal else 200
+
+
+def render_ticket(
+    ticket: Ticket,
+    form: ReplyForm,
+    errors: FormErrors | None = None,
+    held_files: list | None = None,
+    *,
+    show_preview: bool = False,
+    close_error: str | None = None,
+) -> str:
     tid, code = ticket.tid, ticket.access_code
-    links = [
-        (a, url_for(".download_attachment", attachment_id=a.id, tid=tid, c=code))
-        for a in ticket.attachments
-    ]
     may_close = client_may_close(ticket)
+    entries = queries.thread(
+        ticket,
+        with_notes=False,
+        newest_first=current_app.config["TICKET_REPLIES_NEWEST_FIRST"],
+    )
     return render_template(
         "client/view_ticket.html",
         ticket=ticket,
+        entries=entries,
         field_values=field_values_shown(ticket.custom_field_values, staff=False),
-        attachment_links=links,
+        attachment_url=lambda a: url_for(
+            ".download_attachment", attachment_id=a.id, tid=tid, c=code
+        ),
         close_error=close_error,
         may_close=may_close,
         close_url=url_for(".confirm_close_ticket", tid=tid, c=code) if may_close else None,
+        form=form,
+        errors=errors or FormErrors(),
+        held_files=held_files or [],
+        show_preview=show_preview,
+        settings=ticket_settings(),
     )
 
 

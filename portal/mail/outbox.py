@@ -21,14 +21,14 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from portal.models import OutboxMessage, OutboxStatus, Ticket, utcnow
+from portal.models import OutboxMessage, OutboxStatus, Ticket, TicketReply, utcnow
 from portal.rendering import stored_message_html
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,18 @@ class Kind:
     TICKET_OPENED = "ticket_opened"
     TICKET_OPENED_BY_ADMIN = "ticket_opened_by_admin"
     NEW_TICKET_NOTICE = "new_ticket_notice"
+    # A staff reply, to the requester and the ticket's CC.
+    TICKET_REPLY = "ticket_reply"
+    # A client's or guest's reply, to the department.
+    REPLY_NOTICE = "reply_notice"
 
 
 KIND_LABELS = {
     Kind.TICKET_OPENED: "Support Ticket Opened",
     Kind.TICKET_OPENED_BY_ADMIN: "Support Ticket Opened by Admin",
     Kind.NEW_TICKET_NOTICE: "New Support Ticket Notification",
+    Kind.TICKET_REPLY: "Support Ticket Reply",
+    Kind.REPLY_NOTICE: "Support Ticket Response",
 }
 
 
@@ -124,6 +130,22 @@ def queue_ticket_opened(session: Session, ticket: Ticket, *, by_staff: bool) -> 
         session.info[QUEUED_KEY] = True
 
 
+def queue_reply(session: Session, reply: TicketReply) -> None:
+    """Add a reply's message: a staff reply to the requester, a client's to the department."""
+    ticket = reply.ticket
+    if reply.by_staff:
+        kind = Kind.TICKET_REPLY if _addresses("", ticket.email) else None
+    else:
+        kind = Kind.REPLY_NOTICE if ticket.department.email else None
+    if kind is None:
+        return
+    now = utcnow()
+    session.add(
+        OutboxMessage(ticket=ticket, reply=reply, kind=kind, created_at=now, next_attempt_at=now)
+    )
+    session.info[QUEUED_KEY] = True
+
+
 def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
     """Write the row's message from its ticket as it is now; raises CannotCompose."""
     ticket = row.ticket
@@ -131,12 +153,16 @@ def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
         raise CannotCompose("its ticket no longer exists")
     try:
         template, subject, to, cc = _draft(row.kind, ticket)
+        if row.kind in (Kind.TICKET_REPLY, Kind.REPLY_NOTICE) and row.reply is None:
+            raise ValueError("its reply no longer exists")
         sender = _sender(ticket, settings)
         if sender is None:
             raise ValueError("no From address: set MAIL_DEFAULT_SENDER")
         if not to:
             raise ValueError("no recipient address")
-        values = {**_context(ticket, settings), "subject": subject}
+        values = {**_context(ticket, settings), "subject": subject, "reply": row.reply}
+        if row.reply is not None:
+            values["reply_html"] = stored_message_html(row.reply)
         environment = _environment()
         message = MIMEMultipart("alternative")
         message["Subject"] = _header(header_text(subject))
@@ -149,6 +175,10 @@ def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
         )
         # Made from the row, so that composing it again gives the same Message-ID.
         message["Message-ID"] = f"<ticket-{ticket.id}.{row.id}@{_host(settings)}>"
+        # Every message of a ticket answers one thread root, so mail clients keep them together.
+        thread = f"<ticket-{ticket.id}@{_host(settings)}>"
+        message["In-Reply-To"] = thread
+        message["References"] = thread
         # RFC 3834: tells vacation responders and ticket systems not to answer automatically.
         message["Auto-Submitted"] = "auto-generated"
         for subtype in ("plain", "html"):
@@ -182,6 +212,17 @@ def _text_part(text: str, subtype: str) -> MIMENonMultipart:
 def _draft(kind: str, ticket: Ticket) -> tuple[str, str, list[MailAddress], list[MailAddress]]:
     """The template, subject, To and Cc of a kind of message about this ticket."""
     department = ticket.department
+    if kind == Kind.REPLY_NOTICE:
+        subject = f"[Ticket ID: {ticket.tid}] New Support Ticket Response: {ticket.subject}"
+        return "reply_notice", subject, _addresses(department.name, department.email), []
+    if kind == Kind.TICKET_REPLY:
+        subject = f"[Ticket ID: {ticket.tid}] {ticket.subject}"
+        return (
+            "ticket_reply",
+            subject,
+            _addresses(ticket.name, ticket.email),
+            _addresses("", ticket.cc),
+        )
     if kind == Kind.NEW_TICKET_NOTICE:
         subject = f"[Ticket ID: {ticket.tid}] New Support Ticket: {ticket.subject}"
         return "new_ticket_notice", subject, _addresses(department.name, department.email), []
@@ -221,6 +262,7 @@ def _context(ticket: Ticket, settings: MessageSettings) -> dict:
         "view_url": f"{base_url}/viewticket?"
         + urlencode({"tid": ticket.tid, "c": ticket.access_code}),
         "staff_url": f"{base_url}/staff/",
+        "staff_ticket_url": f"{base_url}/staff/tickets/{quote(ticket.tid, safe='')}",
         "message_html": stored_message_html(ticket),
         "opened_by": ticket.opened_by,
     }

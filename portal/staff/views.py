@@ -45,7 +45,7 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors
-from portal.tickets import FieldError, TicketSettings, idempotency
+from portal.tickets import FieldError, TicketSettings, idempotency, queries
 from portal.tickets.departments import (
     all_departments,
     department_with_fields,
@@ -105,7 +105,7 @@ def tickets():
     status = request.args.get("status", "")
     status = status if status in set(TicketStatus) else ""
     page = db.paginate(
-        staff_ticket_list(department_id=deptid, status=status),
+        staff_ticket_list(department_id=deptid, status_filter=status),
         per_page=TICKETS_PER_PAGE,
         max_per_page=TICKETS_PER_PAGE,
         error_out=False,
@@ -125,16 +125,18 @@ def tickets():
 @staff_required
 def ticket(tid: str):
     found = ticket_by_tid(tid)
-    links = [
-        (file, url_for("staff.attachment", tid=found.tid, attachment_id=file.id))
-        for file in found.attachments
-    ]
+    entries = queries.thread(
+        found, with_notes=True, newest_first=current_app.config["TICKET_REPLIES_NEWEST_FIRST"]
+    )
     return render_template(
         "staff/ticket.html",
         ticket=found,
+        entries=entries,
         field_values=field_values_shown(found.custom_field_values, staff=True),
         view_link=client_view_link(found),
-        attachment_links=links,
+        attachment_url=lambda file: url_for(
+            "staff.attachment", tid=found.tid, attachment_id=file.id
+        ),
     )
 
 

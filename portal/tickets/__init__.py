@@ -2,7 +2,8 @@
 
 from portal.tickets.attachments import IncomingFile
 from portal.tickets.errors import FieldError, OpenTicketError
-from portal.tickets.opening import OpenTicketRequest, attachment_problem, open_ticket
+from portal.tickets.inputs import attachment_problem
+from portal.tickets.opening import OpenTicketRequest, open_ticket
 from portal.tickets.settings import TicketSettings
 
 __all__ = [

@@ -13,6 +13,7 @@ from portal.models import (
     ClientAccount,
     CustomFieldValue,
     Ticket,
+    TicketReply,
     User,
 )
 
@@ -49,6 +50,7 @@ def ticket_access(
             joinedload(Ticket.service),
             joinedload(Ticket.domain),
             selectinload(Ticket.attachments),
+            selectinload(Ticket.replies).selectinload(TicketReply.attachments),
             selectinload(Ticket.custom_field_values).joinedload(CustomFieldValue.field),
         )
     )
@@ -66,8 +68,10 @@ def ticket_access(
 
 
 def ticket_attachment(ticket: Ticket, attachment_id: int) -> Attachment | None:
-    """An attachment of this ticket only; another ticket's id finds nothing."""
-    return next((a for a in ticket.attachments if a.id == attachment_id), None)
+    """A file of this ticket's opening message or replies; another ticket's, or a note's, is
+    not found."""
+    shown = [*ticket.attachments, *(a for reply in ticket.replies for a in reply.attachments)]
+    return next((a for a in shown if a.id == attachment_id), None)
 
 
 def is_member(session: Session, user: User, client_id: int) -> bool:

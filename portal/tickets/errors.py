@@ -15,14 +15,30 @@ EMAIL_INVALID = "Email Address Invalid"
 INVALID_DATE_FORMAT = "Invalid Date Format"
 DATE_IN_FUTURE = "Ticket creation date cannot be in the future"
 UNABLE_TO_GENERATE_NUMBER = "Unable to generate ticket number"
+# The conversation's actions (AddTicketReply, AddTicketNote, UpdateTicket): WHMCS capitalises
+# "not found" differently from one action to the next.
+TICKET_ID_NOT_FOUND = "Ticket ID not found"
+TICKET_ID_NOT_FOUND_UPDATE = "Ticket ID Not Found"
+DEPARTMENT_ID_NOT_FOUND = "Department ID Not Found"
+INVALID_TICKET_STATUS = "Invalid Ticket Status"
+REPLY_DATE_IN_FUTURE = "Reply creation date cannot be in the future"
 # The client area's own rules.
 LOGIN_TO_USE = "Log in to contact this department"
 NOT_YOUR_ACCOUNT = "Choose one of your own accounts"
+NOT_YOUR_TICKET = "This ticket belongs to another account"
 
 # WHMCS silently drops what it cannot take; these say what was refused instead.
 ATTACHMENTS_UNDECODABLE = (
     "Attachments could not be read: send base64 of a JSON array of {name, data} objects"
 )
+
+
+def invalid_priority(valid: list[str]) -> str:
+    return f"Invalid Ticket Priority. Valid priorities are: {','.join(valid)}"
+
+
+def invalid_status(valid: list[str]) -> str:
+    return f"Invalid Ticket Status. Valid statuses are: {','.join(valid)}"
 
 
 def too_long(label: str, limit: int) -> str:
@@ -54,3 +70,21 @@ class TicketError(Exception):
 
 class OpenTicketError(TicketError):
     """OpenTicket refused the request."""
+
+
+class ReplyError(TicketError):
+    """AddTicketReply refused the reply."""
+
+
+class NoteError(TicketError):
+    """AddTicketNote refused the note."""
+
+
+class UpdateTicketError(TicketError):
+    """UpdateTicket (or closing) refused the change."""
+
+
+class NotAllowed(TicketError):
+    """The person may not do this to this ticket."""
+
+    status = 403

@@ -1,4 +1,5 @@
-"""One ticket per submission key: the first request with a key opens it, repeats find that one.
+"""One ticket (or reply, or note) per submission key: the first request with a key makes it,
+repeats find that one.
 
 A key is claimed by adding its row, with the ticket, right after the ticket, in the same
 transaction, so a unique constraint on (scope, key) settles races: a concurrent request with the
@@ -8,6 +9,7 @@ and flushes; the door commits the ticket and its key together.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,15 +17,20 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from portal.models import IdempotencyKey, StaffMember, Ticket, utcnow
+from portal.models import IdempotencyKey, StaffMember, Ticket, TicketNote, TicketReply, utcnow
 from portal.tickets import attachments
+from portal.tickets.notes import NoteRequest, add_note
 from portal.tickets.opening import OpenTicketRequest, open_ticket
+from portal.tickets.replies import ReplyRequest, add_reply
 from portal.tickets.settings import TicketSettings
 
 KEY_LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 CLIENT_FORM = "client-form"
 STAFF_FORM = "staff-form"
+CLIENT_REPLY_FORM = "client-reply"
+STAFF_REPLY_FORM = "staff-reply"
+STAFF_NOTE_FORM = "staff-note"
 
 
 class KeyReused(Exception):
@@ -41,11 +48,14 @@ class Submission:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The ticket of a submission, its key's row, and whether an earlier request opened it."""
+    """What a submission made (a ticket, or a ticket's reply or note), its key's row, and
+    whether an earlier request made it."""
 
     ticket: Ticket
     record: IdempotencyKey
     repeated: bool
+    reply: TicketReply | None = None
+    note: TicketNote | None = None
 
 
 def open_ticket_once(
@@ -88,22 +98,72 @@ class SubmissionKey:
         acting_staff: StaffMember | None = None,
     ) -> Outcome:
         """Open the key's ticket and claim the key, or find the one a concurrent request opened."""
+        return self._first(
+            lambda: _Made(open_ticket(self.session, request, settings, acting_staff=acting_staff)),
+            settings,
+        )
+
+    def add_reply(
+        self,
+        ticket: Ticket,
+        request: ReplyRequest,
+        settings: TicketSettings,
+        *,
+        staff: StaffMember | None = None,
+    ) -> Outcome:
+        """Add the key's reply and claim the key, or find the one an earlier request added."""
+        return self._first(
+            lambda: _Made(
+                ticket, reply=add_reply(self.session, ticket, request, settings, staff=staff)
+            ),
+            settings,
+        )
+
+    def add_note(
+        self,
+        ticket: Ticket,
+        request: NoteRequest,
+        settings: TicketSettings,
+        *,
+        staff: StaffMember | None,
+    ) -> Outcome:
+        """Add the key's note and claim the key, or find the one an earlier request added."""
+        return self._first(
+            lambda: _Made(
+                ticket, note=add_note(self.session, ticket, request, settings, staff=staff)
+            ),
+            settings,
+        )
+
+    def _first(self, make: Callable[[], "_Made"], settings: TicketSettings) -> Outcome:
         if self.earlier is not None:
             return self.earlier
-        session, ticket = self.session, None
+        session, made = self.session, None
         try:
             with session.begin_nested():
-                ticket = open_ticket(session, request, settings, acting_staff=acting_staff)
-                claimed = _claim(session, self.submission, ticket, replacing=self.record)
+                made = make()
+                claimed = _claim(session, self.submission, made, replacing=self.record)
         except IntegrityError:
-            # Lost the race for the key: this request's ticket went with the savepoint.
-            if ticket is not None:
-                attachments.discard_files(settings.attachments_dir, ticket.attachments)
+            # Lost the race for the key: what this request made went with the savepoint.
+            if made is not None:
+                attachments.discard_files(settings.attachments_dir, made.files)
             earlier = _earlier(_record(session, self.submission, locking=True), self.submission)
             if earlier is None:
                 raise
             return earlier
-        return Outcome(ticket, claimed, repeated=False)
+        return Outcome(made.ticket, claimed, repeated=False, reply=made.reply, note=made.note)
+
+
+@dataclass(frozen=True)
+class _Made:
+    ticket: Ticket
+    reply: TicketReply | None = None
+    note: TicketNote | None = None
+
+    @property
+    def files(self) -> list:
+        made = self.reply or self.note or self.ticket
+        return list(made.attachments)
 
 
 def remember_response(record: IdempotencyKey, status: int, content_type: str, body: str) -> None:
@@ -135,7 +195,11 @@ def _record(
             IdempotencyKey.scope == submission.scope,
             IdempotencyKey.key_sha256 == key_digest(submission.key),
         )
-        .options(joinedload(IdempotencyKey.ticket))
+        .options(
+            joinedload(IdempotencyKey.ticket),
+            joinedload(IdempotencyKey.reply),
+            joinedload(IdempotencyKey.note),
+        )
     )
     if locking:
         statement = statement.with_for_update(read=True, of=IdempotencyKey).execution_options(
@@ -149,11 +213,11 @@ def _earlier(record: IdempotencyKey | None, submission: Submission) -> Outcome |
         return None
     if record.fingerprint != submission.fingerprint:
         raise KeyReused(submission.key)
-    return Outcome(record.ticket, record, repeated=True)
+    return Outcome(record.ticket, record, repeated=True, reply=record.reply, note=record.note)
 
 
 def _claim(
-    session: Session, submission: Submission, ticket: Ticket, *, replacing: IdempotencyKey | None
+    session: Session, submission: Submission, made: _Made, *, replacing: IdempotencyKey | None
 ) -> IdempotencyKey:
     if replacing is not None:
         # Expired or without its ticket (a live one is returned before): start it anew.
@@ -163,7 +227,9 @@ def _claim(
         scope=submission.scope,
         key_sha256=key_digest(submission.key),
         fingerprint=submission.fingerprint,
-        ticket=ticket,
+        ticket=made.ticket,
+        reply=made.reply,
+        note=made.note,
         created_at=utcnow(),
     )
     session.add(record)

@@ -4,16 +4,14 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.mail import outbox
 from portal.models import (
-    Attachment,
     ClientAccount,
     CustomField,
     CustomFieldType,
@@ -26,11 +24,10 @@ from portal.models import (
     Ticket,
     TicketStatus,
     User,
-    utcnow,
 )
 from portal.rendering import rendered_for_storage
-from portal.tickets import access, attachments, errors, numbers, parameters, requesters
-from portal.tickets.attachments import FileTooLarge, IncomingFile, StoredFile
+from portal.tickets import access, attachments, errors, inputs, numbers, parameters, requesters
+from portal.tickets.attachments import IncomingFile
 from portal.tickets.departments import department_with_fields, fields_filled_in, may_use_department
 from portal.tickets.errors import FieldError, OpenTicketError
 from portal.tickets.requesters import Requester
@@ -39,7 +36,7 @@ from portal.tickets.settings import TicketSettings
 MAX_SUBJECT = 255
 MAX_NAME = 200
 MAX_EMAIL = 254
-MAX_MESSAGE = 100_000
+MAX_MESSAGE = inputs.MAX_MESSAGE
 MAX_CUSTOM_FIELD_VALUE = 10_000
 # Candidate numbers drawn, and inserts tried, before a mask counts as used up. Drawing costs no
 # statement, so a crowded one-digit mask still finds its last free number.
@@ -97,15 +94,15 @@ def open_ticket(
         found.append(FieldError(("deptid",), errors.DEPARTMENT_NOT_FOUND))
     elif request.client_area and not may_use_department(department, request.signed_in_user):
         found.append(FieldError(("deptid",), errors.LOGIN_TO_USE))
-    subject = _text(request.subject, "subject", "Subject", MAX_SUBJECT, found)
-    message = _text(request.message, "message", "Message", MAX_MESSAGE, found, strip=False)
+    subject = inputs.text(request.subject, "subject", "Subject", MAX_SUBJECT, found)
+    message = inputs.message(request.message, found)
     field_values: dict[int, str] = {}
     if department is not None:
         given = parameters.decode_custom_fields(request.customfields)
         field_values = _custom_field_values(department, given, request, found)
-    created = _created(request.created, settings, found)
+    created = inputs.created(request.created, settings, found, in_future=errors.DATE_IN_FUTURE)
     service_id, domain_id = _related_record(session, request, client, found)
-    files = _acceptable_files(request, settings, found)
+    files = inputs.acceptable_files(request.uploads, request.attachments, settings, found)
     if found or department is None:
         raise OpenTicketError(found)
 
@@ -127,6 +124,8 @@ def open_ticket(
         priority=parameters.priority(request.priority).value,
         created_at=created,
         last_reply_at=created,
+        updated_at=created,
+        last_reply_name=requester.name,
         opened_by=acting_staff if request.admin else None,
         service_id=service_id,
         domain_id=domain_id,
@@ -142,23 +141,11 @@ def open_ticket(
             for field_id, value in field_values.items()
         ],
     )
-    stored: list[StoredFile] = []
+    ticket.attachments = inputs.store_files(session, settings, files, OpenTicketError)
     try:
-        for name, incoming in files:
-            stored.append(_store(session, settings, incoming, name))
-        ticket.attachments = [
-            Attachment(
-                original_name=file.original_name,
-                stored_name=file.stored_name,
-                size=file.size,
-                content_type=file.content_type,
-                sha256=file.sha256,
-            )
-            for file in stored
-        ]
         _add_numbered(session, ticket, settings)
     except OpenTicketError:
-        attachments.discard_files(settings.attachments_dir, stored)
+        attachments.discard_files(settings.attachments_dir, ticket.attachments)
         raise
     if not request.noemail:
         outbox.queue_ticket_opened(session, ticket, by_staff=request.admin)
@@ -182,7 +169,7 @@ def _requester(
         return Requester(), None
     if len(name) > MAX_NAME:
         found.append(FieldError(("name",), errors.too_long("Name", MAX_NAME)))
-    if len(email) > MAX_EMAIL or not _valid_email(email):
+    if len(email) > MAX_EMAIL or not inputs.valid_email(email):
         found.append(FieldError(("email",), errors.EMAIL_INVALID))
     return Requester(name=name, email=email), None
 
@@ -240,36 +227,6 @@ def _client_requester(
     if owner is None:
         return Requester(client.id, name=client.name, email=client.email), client
     return Requester(client.id, owner.id, name=owner.name, email=owner.email), client
-
-
-def _valid_email(email: str) -> bool:
-    try:
-        # Local parts in ASCII, as PHP's FILTER_VALIDATE_EMAIL (WHMCS's check) has them: every
-        # address then fits a 7bit message; domains may be internationalised.
-        validate_email(email, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError:
-        return False
-    return True
-
-
-def _text(
-    value: str | None,
-    field_name: str,
-    label: str,
-    limit: int,
-    found: list[FieldError],
-    *,
-    strip: bool = True,
-) -> str:
-    # PostgreSQL cannot store NUL characters, and no reader would miss one.
-    text = "" if value is None else str(value).replace("\x00", "")
-    if not text.strip():
-        found.append(FieldError((field_name,), f"{label} is required"))
-        return ""
-    text = text.strip() if strip else text
-    if len(text) > limit:
-        found.append(FieldError((field_name,), errors.too_long(label, limit)))
-    return text
 
 
 def _custom_field_values(
@@ -336,22 +293,6 @@ def _php_regex(expression: str) -> re.Pattern | None:
         return None
 
 
-def _created(value: object, settings: TicketSettings, found: list[FieldError]) -> datetime:
-    now = utcnow()
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return now
-    try:
-        moment = parameters.parse_created(value, settings.timezone)
-        # Year 1 or 9999 with an offset falls outside datetime's range once converted.
-        created = moment.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, TypeError, OverflowError):
-        found.append(FieldError(("created",), errors.INVALID_DATE_FORMAT))
-        return now
-    if created > now:
-        found.append(FieldError(("created",), errors.DATE_IN_FUTURE))
-    return created
-
-
 def _related_record(
     session: Session,
     request: OpenTicketRequest,
@@ -373,62 +314,6 @@ def _related_record(
             found.append(FieldError((field,), missing))
         return (owned, None) if record is Service else (None, owned)
     return None, None
-
-
-def _acceptable_files(
-    request: OpenTicketRequest, settings: TicketSettings, found: list[FieldError]
-) -> list[tuple[str, IncomingFile]]:
-    incoming = list(request.uploads)
-    if request.attachments:
-        try:
-            decoded = parameters.decode_attachment_list(request.attachments)
-        except ValueError:
-            found.append(FieldError(("attachments",), errors.ATTACHMENTS_UNDECODABLE))
-            return []
-        incoming += [IncomingFile.from_bytes(name, data) for name, data in decoded]
-    accepted = []
-    for upload in incoming:
-        name = attachments.safe_name(upload.name)
-        problem = attachment_problem(name, _known_size(upload), settings)
-        if problem:
-            found.append(FieldError(("attachments",), problem))
-        else:
-            accepted.append((name, upload))
-    return accepted
-
-
-def attachment_problem(name: str, size: int, settings: TicketSettings) -> str | None:
-    """Why a file of this name and size cannot be attached, or None when it can."""
-    problem = attachments.refusal(attachments.safe_name(name), settings.allowed_extensions)
-    if problem is None and size > settings.max_attachment_bytes:
-        problem = attachments.too_large(attachments.safe_name(name), settings.max_attachment_bytes)
-    return problem
-
-
-def _known_size(upload: IncomingFile) -> int:
-    """The size of a seekable (spooled) upload; unknown sizes are checked while copying."""
-    stream = upload.stream
-    try:
-        if not stream.seekable():
-            return 0
-        position = stream.tell()
-        size = stream.seek(0, 2)
-        stream.seek(position)
-    except (AttributeError, OSError):
-        return 0
-    return size - position
-
-
-def _store(
-    session: Session, settings: TicketSettings, incoming: IncomingFile, name: str
-) -> StoredFile:
-    try:
-        return attachments.store(
-            session, settings.attachments_dir, incoming, name, settings.max_attachment_bytes
-        )
-    except FileTooLarge as too_big:
-        message = attachments.too_large(name, settings.max_attachment_bytes)
-        raise OpenTicketError([FieldError(("attachments",), message)]) from too_big
 
 
 def _add_numbered(session: Session, ticket: Ticket, settings: TicketSettings) -> None:

@@ -61,3 +61,7 @@ def owned_by(
     return session.scalar(
         select(record.id).where(record.id == record_id, record.client_id == client.id)
     )
+
+
+def account_by_id(session: Session, client_id: int | None) -> ClientAccount | None:
+    return session.get(ClientAccount, client_id) if client_id is not None else None

@@ -189,7 +189,14 @@
         sending = false;
         const landed = new URL(request.responseURL || target.href, window.location.href);
         if (request.status < 300 && landed.pathname !== target.pathname) {
-          // Created: the server redirected to the confirmation page.
+          // Done: the server redirected to the confirmation or the ticket. A page carrying a
+          // one-time message is shown as received, since loading it again would lose it.
+          if (/class="flash /.test(request.responseText)) {
+            window.history.replaceState(null, "", landed.href);
+            showPage(request.responseText);
+            window.scrollTo(0, 0);
+            return;
+          }
           window.location.assign(landed.href);
           return;
         }

@@ -10,9 +10,9 @@ from sqlalchemy import update
 from portal.extensions import db
 from portal.models import Ticket, TicketStatus
 from portal.tickets.access import Decision, ticket_access
-from portal.tickets.closing import (
+from portal.tickets.changes import (
     CLIENT_CLOSURE_PREVENTED,
-    CloseTicketError,
+    NotAllowed,
     close_ticket_as_client,
 )
 
@@ -65,7 +65,7 @@ def test_the_page_shows_its_times_in_the_portals_time_zone(app, client, make, op
     ticket = open_ticket_now(make.department())
     # Stored as naive UTC: one summer time, one winter time across midnight.
     ticket.created_at = datetime(2026, 1, 15, 23, 5, 59)
-    ticket.last_reply_at = datetime(2026, 7, 1, 12, 30)
+    ticket.updated_at = datetime(2026, 7, 1, 12, 30)
     db.session.commit()
 
     page = client.get(view_url(ticket)).text
@@ -89,13 +89,14 @@ def test_the_page_shows_the_related_domain_and_none_without_one(
     assert "<dd>None</dd>" in client.get(without).text
 
 
-def test_a_view_starts_no_session(client, make, open_ticket_now):
+def test_a_views_only_cookie_is_the_session_its_reply_form_needs(client, make, open_ticket_now):
     ticket = open_ticket_now(make.department())
 
     response = client.get(view_url(ticket))
 
     assert response.status_code == 200 and "Close ticket" in response.text
-    assert "Set-Cookie" not in response.headers
+    (cookie,) = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_the_whmcs_path_answers_too(client, make, open_ticket_now):
@@ -262,10 +263,10 @@ def test_the_close_rule_in_the_core(make, open_ticket_now):
     prevented = open_ticket_now(make.department(prevent_client_closure=True))
     allowed = open_ticket_now(make.department())
 
-    with pytest.raises(CloseTicketError):
-        close_ticket_as_client(db.session, prevented)
-    assert close_ticket_as_client(db.session, allowed) is True
-    assert close_ticket_as_client(db.session, allowed) is False
+    with pytest.raises(NotAllowed):
+        close_ticket_as_client(db.session, prevented, by="Dana")
+    assert close_ticket_as_client(db.session, allowed, by="Dana") is True
+    assert close_ticket_as_client(db.session, allowed, by="Dana") is False
 
 
 def test_the_access_rule_in_the_core(make, open_ticket_now):

@@ -22,6 +22,8 @@ MEANT = {
     "To",
     "Date",
     "Message-ID",
+    "In-Reply-To",
+    "References",
     "Auto-Submitted",
     "MIME-Version",
     "Content-Type",

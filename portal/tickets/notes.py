@@ -50,9 +50,10 @@ def add_note(
         editor=(Editor.MARKDOWN if request.markdown else Editor.PLAIN).value,
         created_at=created,
     )
-    note.attachments = inputs.store_files(session, settings, files, NoteError)
-    for attachment in note.attachments:
-        attachment.ticket_id = ticket.id
     session.add(note)
+    stored = inputs.store_files(session, settings, files, NoteError)
+    for attachment in stored:
+        attachment.ticket_id = ticket.id
+    note.attachments = stored
     session.flush()
     return note

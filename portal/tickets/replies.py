@@ -93,15 +93,16 @@ def add_reply(
         editor=(Editor.MARKDOWN if request.markdown else Editor.PLAIN).value,
         created_at=created,
     )
-    reply.attachments = inputs.store_files(session, settings, files, ReplyError)
-    for attachment in reply.attachments:
+    session.add(reply)
+    stored = inputs.store_files(session, settings, files, ReplyError)
+    for attachment in stored:
         attachment.ticket_id = ticket.id
+    reply.attachments = stored
     by_staff = author.staff is not None
     set_status(ticket, statuses.after_reply(by_staff=by_staff, chosen=chosen), by=author.name)
     ticket.last_reply_at = created
     ticket.last_reply_name = author.name
     ticket.last_reply_staff = by_staff
-    session.add(reply)
     session.flush()
     if not request.noemail:
         outbox.queue_reply(session, reply)

@@ -28,8 +28,12 @@ def test_forged_posts_without_a_token_are_refused(client, make, open_ticket_now)
     )
     preview = client.post("/markdown-preview", data={"message": "hi"})
     logout = client.post("/logout")
+    reply = client.post(
+        "/viewticket/reply", data={"tid": ticket.tid, "c": ticket.access_code, "message": "M"}
+    )
 
     assert close.status_code == submit.status_code == preview.status_code == 400
+    assert reply.status_code == 400 and ticket.replies == []
     assert logout.status_code == 400
     db.session.refresh(ticket)
     assert ticket.status == TicketStatus.OPEN

@@ -122,7 +122,7 @@ def test_a_client_reply_writes_as_the_account_owner_or_the_named_contact(open_, 
     assert not by_owner.by_staff and ticket.status == TicketStatus.CUSTOMER_REPLY
 
 
-def OpenTicketRequest_for(account, department):  # noqa: N802 - reads as the request it builds
+def OpenTicketRequest_for(account, department):
     from portal.tickets import OpenTicketRequest
 
     return OpenTicketRequest(
@@ -358,7 +358,7 @@ def test_closing_records_when_and_by_whom_and_a_reply_reopens(ticket, reply, mak
 
 
 def test_the_status_sets_are_whmcs_defaults():
-    assert statuses.AWAITING_REPLY == {TicketStatus.OPEN, TicketStatus.CUSTOMER_REPLY}
+    assert {TicketStatus.OPEN, TicketStatus.CUSTOMER_REPLY} == statuses.AWAITING_REPLY
     assert TicketStatus.CLOSED not in statuses.ACTIVE and len(statuses.ACTIVE) == 5
     assert statuses.filtered("Awaiting Reply") == statuses.AWAITING_REPLY
     assert statuses.filtered("nonsense") is None

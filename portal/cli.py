@@ -12,7 +12,7 @@ from portal.api.credentials import create_api_credential
 from portal.extensions import db, register_migrations
 from portal.mail.worker import send_mail_command
 from portal.models import StaffMember
-from portal.tickets import idempotency
+from portal.tickets import TicketSettings, idempotency
 
 
 def register_commands(app: Flask) -> None:
@@ -44,7 +44,7 @@ def init_db() -> None:
 @click.command("demo-data")
 def demo_data_command() -> None:
     """Add the demo departments, client, staff member and records (safe to run again)."""
-    for line in demo_data.load(db.session()):
+    for line in demo_data.load(db.session(), TicketSettings.from_config(current_app.config)):
         click.echo(line)
     db.session.commit()
 

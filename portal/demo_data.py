@@ -1,6 +1,7 @@
 """Demo records for trying the portal out; looked up by natural keys, so reruns add nothing."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,8 +16,13 @@ from portal.models import (
     Domain,
     Service,
     StaffMember,
+    Ticket,
     User,
+    utcnow,
 )
+from portal.tickets import OpenTicketRequest, TicketSettings, open_ticket
+from portal.tickets.notes import NoteRequest, add_note
+from portal.tickets.replies import ReplyRequest, add_reply
 
 CLIENT_EMAIL = "demo.client@example.com"
 CLIENT_PASSWORD = "demo-client-pass"  # noqa: S105 - demo only, printed on purpose
@@ -51,7 +57,10 @@ DEPARTMENTS: list[dict] = [
 ]
 
 
-def load(session: Session) -> Iterator[str]:
+DEMO_SUBJECT = "Website shows an error after the update"
+
+
+def load(session: Session, settings: TicketSettings) -> Iterator[str]:
     """Create what is missing and yield lines that say how to sign in."""
     departments = {spec["name"]: _department(session, spec) for spec in DEPARTMENTS}
     technical = departments["Technical Support"]
@@ -124,11 +133,70 @@ def load(session: Session) -> Iterator[str]:
         staff.set_password(STAFF_PASSWORD)
         session.add(staff)
     session.flush()
+    ticket = _conversation(session, settings, departments["General Support"], client, staff)
 
     yield f"Departments: {', '.join(f'{d.id} {d.name}' for d in departments.values())}"
     yield f"Client account {client.id} ({client.display_name})"
     yield f"Client login: {CLIENT_EMAIL} / {CLIENT_PASSWORD}"
     yield f"Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}"
+    yield f"A ticket with a conversation: #{ticket.tid} (code {ticket.access_code})"
+
+
+def _conversation(
+    session: Session,
+    settings: TicketSettings,
+    department: Department,
+    client: ClientAccount,
+    staff: StaffMember,
+) -> Ticket:
+    """A ticket with replies both ways and an internal note, through the core, sending nothing."""
+    ticket = _first(
+        session, Ticket, (Ticket.client_id == client.id) & (Ticket.subject == DEMO_SUBJECT)
+    )
+    if ticket is not None:
+        return ticket
+    start = utcnow() - timedelta(days=1)
+    ticket = open_ticket(
+        session,
+        OpenTicketRequest(
+            deptid=department.id,
+            clientid=client.id,
+            subject=DEMO_SUBJECT,
+            message="Since last night's update, **demo.example.com** shows *Error 500*.",
+            markdown=True,
+            priority="High",
+            created=start.strftime("%Y-%m-%d %H:%M:%S"),
+            noemail=True,
+        ),
+        settings,
+    )
+    steps = [
+        (staff, "Thanks, Dana. Could you tell us which page you opened first?", 2),
+        (None, "The home page; every other page too.", 3),
+        (staff, "Found it: a plug-in the update disabled. It is back on; please check.", 5),
+    ]
+    for author, message, hours in steps:
+        add_reply(
+            session,
+            ticket,
+            ReplyRequest(
+                message=message,
+                markdown=True,
+                clientid=None if author else client.id,
+                created=(start + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S"),
+                noemail=True,
+            ),
+            settings,
+            staff=author,
+        )
+    add_note(
+        session,
+        ticket,
+        NoteRequest(message="The caching plug-in was off after the update.", markdown=True),
+        settings,
+        staff=staff,
+    )
+    return ticket
 
 
 def _department(session: Session, spec: dict) -> Department:

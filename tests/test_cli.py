@@ -20,6 +20,9 @@ from portal.models import (
     IdempotencyKey,
     Service,
     StaffMember,
+    Ticket,
+    TicketNote,
+    TicketReply,
     User,
     utcnow,
 )
@@ -56,6 +59,9 @@ def test_demo_data_is_idempotent_and_prints_how_to_sign_in(cli):
             IdempotencyKey,
             StaffMember,
             CustomField,
+            Ticket,
+            TicketReply,
+            TicketNote,
         )
     }
     second = cli.invoke(args=["demo-data"])
@@ -63,6 +69,7 @@ def test_demo_data_is_idempotent_and_prints_how_to_sign_in(cli):
     assert {model: count(model) for model in counts} == counts
     assert "Client login: demo.client@example.com / " in first.output
     assert "Staff login: admin / " in first.output
+    assert counts[TicketReply] == 3 and counts[TicketNote] == 1
 
 
 def test_demo_data_has_what_the_spec_example_needs(cli):

@@ -64,6 +64,8 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True
     # Markdown previews of the compose forms, per client address.
     RATELIMIT_PREVIEWS_PER_IP = "120 per minute; 1200 per hour"
+    # Replies sent from the client area's ticket pages, per client address.
+    RATELIMIT_CLIENT_REPLIES_PER_IP = "30 per hour"
     # Files a form keeps for its next try, per client address.
     RATELIMIT_HELD_UPLOADS_PER_IP = "60 per hour"
     # Tickets sent through the guest form, per client address and per email address typed.

@@ -9,7 +9,7 @@ from portal.client.acting import acting_account
 from portal.client.forms import FormErrors, ReplyForm
 from portal.client.submission import ticket_settings
 from portal.downloads import attachment_download
-from portal.extensions import db
+from portal.extensions import RateLimit, db
 from portal.held_uploads import (
     HeldUploads,
     chosen_files,
@@ -20,7 +20,7 @@ from portal.held_uploads import (
 from portal.identity import client_login_required, signed_in_user
 from portal.models import Ticket
 from portal.saving import Refused, commit
-from portal.tickets import idempotency, queries, statuses
+from portal.tickets import FieldError, idempotency, queries, statuses
 from portal.tickets.access import Decision, ticket_access, ticket_attachment
 from portal.tickets.changes import (
     CLIENT_CLOSURE_PREVENTED,
@@ -31,6 +31,9 @@ from portal.tickets.departments import field_values_shown
 
 TICKETS_PER_PAGE = 25
 REPLY_SENT = "Your reply was sent."
+# Each reply mails the department: a leaked access code must not become a mail cannon.
+REPLIES_PER_IP = RateLimit("RATELIMIT_CLIENT_REPLIES_PER_IP")
+TOO_MANY_REPLIES = "Too many replies have been sent from your network. Please try again later."
 
 
 @client.get("/viewticket.php")
@@ -57,6 +60,9 @@ def reply_to_ticket():
     new_files = chosen_files(request.files)
     if form.action == "preview":
         return reply_again(ticket, form, held, new_files, show_preview=True)
+    if REPLIES_PER_IP.blocked_for(request.remote_addr or "") is not None:
+        busy = Refused([FieldError((), TOO_MANY_REPLIES)], 429)
+        return reply_again(ticket, form, held, new_files, busy)
     # The draft token is the submission key: a resent POST finds the first reply.
     key = idempotency.look_up(
         db.session(), idempotency.Submission(idempotency.CLIENT_REPLY_FORM, form.draft)
@@ -70,6 +76,8 @@ def reply_to_ticket():
     except Refused as refusal:
         return reply_again(ticket, form, held, new_files, refusal)
     held.clear()
+    if not outcome.repeated:
+        REPLIES_PER_IP.count(request.remote_addr or "")
     prune_expired_now_and_then(held.root, current_app.config["HELD_UPLOADS_MAX_AGE"])
     flash(REPLY_SENT, "success")
     reply_id = outcome.reply.id if outcome.reply else 0

@@ -3,11 +3,14 @@
 import io
 
 import pytest
+from sqlalchemy import func, select
 
 from portal import create_app
 from portal.api.views import TOO_MANY_FAILURES
 from portal.extensions import db
-from tests.abuse.conftest import OTHER_ADDRESS, ticket_count
+from portal.models import TicketReply
+from portal.tickets import OpenTicketRequest, TicketSettings, open_ticket
+from tests.abuse.conftest import OTHER_ADDRESS, hidden_value, ticket_count
 from tests.api.api_calls import API_URL, read_answer
 from tests.factories import PASSWORD
 
@@ -30,6 +33,7 @@ def app_config(app_config):
         "RATELIMIT_API_FAILURES_PER_IP": "5 per minute",
         "RATELIMIT_API_FAILURES_PER_IDENTIFIER": "3 per minute",
         "RATELIMIT_PREVIEWS_PER_IP": "3 per minute",
+        "RATELIMIT_CLIENT_REPLIES_PER_IP": "2 per minute",
         "API_ALLOWED_IPS": f"127.0.0.1,{OTHER_ADDRESS},{THIRD_ADDRESS}",
     }
 
@@ -46,6 +50,34 @@ def test_previews_are_limited_per_address(client):
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
     assert "<em>hi</em>" in answers[0].text
     assert elsewhere.status_code == 200
+
+
+# Replies on the ticket page
+
+
+def test_replies_are_limited_per_address_and_the_reply_is_kept(client, department):
+    ticket = open_ticket(
+        db.session,
+        OpenTicketRequest(
+            deptid=department.id, subject="S", message="M", name="Gus", email="g@example.com"
+        ),
+        TicketSettings.from_config(client.application.config),
+    )
+    db.session.commit()
+    view = f"/viewticket?tid={ticket.tid}&c={ticket.access_code}"
+
+    def reply(message):
+        draft = hidden_value(client.get(view).text, "draft")
+        data = {"tid": ticket.tid, "c": ticket.access_code, "draft": draft, "message": message}
+        return client.post("/viewticket/reply", data=data)
+
+    answers = [reply("one"), reply("two"), reply("three is kept")]
+
+    assert [answer.status_code for answer in answers] == [303, 303, 429]
+    assert "Too many replies have been sent from your network" in answers[2].text
+    assert "three is kept" in answers[2].text
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(TicketReply)) == 2
 
 
 # Guest tickets

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from portal.extensions import db
 from portal.tickets import IncomingFile, OpenTicketRequest, idempotency, open_ticket
+from portal.tickets.replies import ReplyRequest, add_reply
 
 # Reading the department and its fields, numbering the ticket in a savepoint, writing the
 # ticket and its outbox rows: about eight statements, with some room.
@@ -130,3 +131,38 @@ def test_a_repeated_submission_reads_its_key_and_opens_nothing(statements, setti
     assert outcome.repeated
     assert not any(s.startswith("INSERT") for s in statements)
     assert len(statements) <= 2
+
+
+def test_a_reply_and_the_thread_page_do_not_grow_with_the_conversation(
+    statements, settings, make, client
+):
+    department = make.department(email="support@example.com")
+    ticket = open_ticket(
+        db.session,
+        OpenTicketRequest(
+            deptid=department.id, subject="Hi", message="Text", name="Gus", email="g@example.com"
+        ),
+        settings,
+    )
+    db.session.commit()
+    agent = make.staff()
+    costs, views = [], []
+    for n in range(6):
+        by_staff = n % 2 == 1
+        request = ReplyRequest(
+            message=f"reply {n}",
+            uploads=[IncomingFile.from_bytes("a.txt", b"a")] if by_staff else [],
+            client_area=not by_staff,
+        )
+        statements.clear()
+        add_reply(db.session, ticket, request, settings, staff=agent if by_staff else None)
+        db.session.commit()
+        costs.append(len(statements))
+        statements.clear()
+        assert client.get(f"/viewticket?tid={ticket.tid}&c={ticket.access_code}").status_code == 200
+        views.append(len(statements))
+
+    # A reply: its row, its files, the ticket's update, its outbox row; a view: the ticket
+    # with its department, files, replies and their files, and the draft's session.
+    assert max(costs) <= 10, costs
+    assert max(views) <= 10 and views[-1] == views[1], views

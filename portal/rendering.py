@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import mistune
 import nh3
-from mistune.util import striptags
 from flask import Flask, current_app
 from markupsafe import Markup, escape
+from mistune.util import striptags
 
 ALLOWED_TAGS = {
     "a",

@@ -14,7 +14,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import logout_user
 from sqlalchemy import select
 
 from portal.downloads import attachment_download
@@ -29,6 +28,7 @@ from portal.held_uploads import (
 from portal.identity import (
     LoginRefused,
     log_in,
+    log_out,
     safe_next,
     signed_in_staff,
     staff_by_username,
@@ -92,8 +92,7 @@ def login():
 @staff.post("/logout")
 @staff_required
 def logout():
-    logout_user()
-    session.clear()
+    log_out()
     return redirect(url_for("staff.login"))
 
 

@@ -6,7 +6,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, redirect, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
@@ -22,6 +22,8 @@ LOGIN_FAILURES_PER_ACCOUNT_AND_IP = RateLimit("RATELIMIT_LOGIN_FAILURES_PER_ACCO
 # Checked when nobody has the name, so a wrong name costs as long as a wrong password: the hash
 # of a random password nobody kept, written out rather than computed, because computing one
 # (scrypt) takes 32 MB and a tenth of a second in every worker that starts.
+# The account's session generation when this session signed in (see load_identity).
+SESSION_GENERATION = "_session_generation"
 UNUSED_HASH = (
     "scrypt:32768:8:1$VqS7AbAtwigtf7Mw$4c49be2c530cbedc80916cc6e176feea2c296061a117f7a1cdb637"
     "b98f44df19b411a81b942ffd6ecff4fa45b70cae2781aa7da9b9144e9a6bbbb1187ec77098"
@@ -38,13 +40,18 @@ def load_identity(identity: str) -> User | StaffMember | None:
     kind, _, key = identity.partition(":")
     if not key.isdigit():
         return None
+    account: User | StaffMember | None = None
     if kind == "user":
-        return db.session.get(User, int(key))
-    if kind == "staff":
-        staff = db.session.get(StaffMember, int(key))
+        account = db.session.get(User, int(key))
+    elif kind == "staff":
+        account = db.session.get(StaffMember, int(key))
+    if account is None or not account.is_active:
         # A deactivated staff member is signed out on their next request.
-        return staff if staff is not None and staff.active else None
-    return None
+        return None
+    # Signing out or a new password since this session signed in ended it (and its copies).
+    if session.get(SESSION_GENERATION) != account.session_generation:
+        return None
+    return account
 
 
 def signed_in_user() -> User | None:
@@ -93,17 +100,37 @@ def log_in(
     if wait is not None:
         raise LoginRefused(TOO_MANY_FAILURES.format(wait=wait_in_words(wait)), 429)
     account = find()
-    if account is None:
-        check_password_hash(UNUSED_HASH, password)
-    elif account.is_active and account.check_password(password):
+    matched = password_matches(account, password)
+    if account is not None and matched and account.is_active:
         # A fresh session: nothing set before sign-in (fixation, drafts, another identity)
         # carries over.
         session.clear()
         login_user(account)
+        session[SESSION_GENERATION] = account.session_generation
         return account
     LOGIN_FAILURES_PER_IP.count(address)
     LOGIN_FAILURES_PER_ACCOUNT_AND_IP.count(per_name)
     raise LoginRefused(refused, 401)
+
+
+def password_matches(account: User | StaffMember | None, password: str) -> bool:
+    """Whether the password is the account's, at the cost of one hash check whoever asks.
+
+    A name nobody has, an account without a password and a deactivated staff member cost the
+    same check as a wrong password, so the time a refusal takes tells nothing about the account.
+    """
+    stored = account.password_hash if account is not None else None
+    return check_password_hash(stored or UNUSED_HASH, password) and stored is not None
+
+
+def log_out() -> None:
+    """Sign out, ending every session of the account: a copy of the cookie opens nothing after."""
+    account = _identity()
+    if isinstance(account, User | StaffMember):
+        account.end_sessions()
+        db.session.commit()
+    logout_user()
+    session.clear()
 
 
 def user_by_email(email: str) -> User | None:

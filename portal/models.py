@@ -57,9 +57,19 @@ class CustomFieldType(enum.StrEnum):
 
 class PasswordMixin:
     password_hash: Mapped[str | None]
+    # A session keeps the number it signed in with and opens nothing once it changed: signing
+    # out and a new password move it on, ending every session of the account (portal.identity).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """End every session signed in as this account, once the change is committed."""
+        # Two requests doing so at once may both write the same next number: either way it
+        # differs from what every session signed in before them recorded.
+        self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return self.password_hash is not None and check_password_hash(self.password_hash, password)

@@ -10,6 +10,7 @@ import mistune
 import nh3
 from flask import Flask, current_app
 from markupsafe import Markup, escape
+from mistune.util import striptags
 
 ALLOWED_TAGS = {
     "a",
@@ -44,8 +45,9 @@ ALLOWED_SCHEMES = {"http", "https", "mailto"}
 class _Renderer(mistune.HTMLRenderer):
     def image(self, text: str, url: str, title: str | None = None) -> str:
         # An image from another host would tell it who reads the ticket and when; show a link.
-        label = text or url
-        return f'<a href="{self.safe_url(url)}">{escape(label)}</a>'
+        # `text` is the alt text already rendered (and escaped) as inline HTML: only its tags go.
+        label = striptags(text) if text else escape(url)
+        return f'<a href="{self.safe_url(url)}">{label}</a>'
 
 
 _markdown = mistune.create_markdown(
@@ -80,7 +82,7 @@ def render_message(text: str, is_markdown: bool) -> Markup:
 # What made a stored message's HTML. A message is rendered once, when it is written, and shown
 # from what was stored; one stored by another renderer (an upgrade of mistune or nh3, a change
 # to this version) is rendered again when shown, so a page always shows what this code makes.
-RENDERER_VERSION = f"1 mistune {version('mistune')} nh3 {version('nh3')}"
+RENDERER_VERSION = f"2 mistune {version('mistune')} nh3 {version('nh3')}"
 
 
 class StoredMessage(Protocol):

@@ -8,6 +8,7 @@ from flask import Response, current_app, request
 
 from portal.api import api, parameters
 from portal.api.authentication import AccessRefused, Caller, authorised_caller
+from portal.api.body import ApiBody, Submitted, api_body
 from portal.api.responses import Presenter, ResponseType
 from portal.extensions import RateLimit, csrf, db, longest_wait
 from portal.models import IdempotencyKey, StaffMember, Ticket
@@ -33,10 +34,14 @@ OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 @api.route("/includes/api.php", methods=["POST"], provide_automatic_options=False)
 def api_php() -> Response:
     """Check who is calling, then run the action they asked for."""
-    # A base64 `attachments` field in a multipart body may be as large as the body itself.
-    request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
-    # A repeated field counts with its last value, as in PHP's $_POST.
-    fields = dict(request.form.items(multi=True))
+    with api_body(request) as body:
+        return answer(body)
+
+
+def answer(body: ApiBody) -> Response:
+    # Who calls and how to answer, read at little memory: the whole form waits for a known
+    # caller (portal/api/body.py). A repeated field counts with its last value, as in PHP.
+    fields = body.first_fields
     action = parameters.action_name(fields.get("action"))
     presenter = Presenter(ResponseType.requested(fields.get("responsetype")), action)
     address = request.remote_addr or ""
@@ -58,15 +63,16 @@ def api_php() -> Response:
     run = ACTIONS.get(action)
     if run is None:
         return presenter.error(COMMAND_NOT_FOUND, 400)
-    return run(caller, presenter, fields)
+    # A base64 `attachments` field may be as large as the body itself.
+    return run(caller, presenter, body.whole_form(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
-def open_ticket_action(caller: Caller, presenter: Presenter, fields: dict[str, str]) -> Response:
+def open_ticket_action(caller: Caller, presenter: Presenter, submitted: Submitted) -> Response:
     """OpenTicket: the core decides; the caller's staff member opens it when admin is set."""
-    key = parameters.idempotency_key(request.headers, fields)
+    key = parameters.idempotency_key(request.headers, submitted.fields)
     if key is not None:
-        return open_ticket_once_action(caller, presenter, fields, key)
-    ticket_request = parameters.open_ticket_request(fields, request.files)
+        return open_ticket_once_action(caller, presenter, submitted, key)
+    ticket_request = parameters.open_ticket_request(submitted.fields, submitted.files)
     settings = TicketSettings.from_config(current_app.config)
     staff = acting_staff(caller, ticket_request)
     try:
@@ -80,7 +86,7 @@ def open_ticket_action(caller: Caller, presenter: Presenter, fields: dict[str, s
 
 
 def open_ticket_once_action(
-    caller: Caller, presenter: Presenter, fields: dict[str, str], key: str
+    caller: Caller, presenter: Presenter, submitted: Submitted, key: str
 ) -> Response:
     """OpenTicket with an Idempotency-Key: a repeat gets the first answer and opens nothing.
 
@@ -89,9 +95,9 @@ def open_ticket_once_action(
     if len(key) > idempotency.MAX_KEY_LENGTH:
         return presenter.error(KEY_TOO_LONG, 400)
     submission = idempotency.Submission(
-        caller_scope(caller), key, parameters.fingerprint(request.form, request.files)
+        caller_scope(caller), key, parameters.fingerprint(submitted.form, submitted.files)
     )
-    ticket_request = parameters.open_ticket_request(fields, request.files)
+    ticket_request = parameters.open_ticket_request(submitted.fields, submitted.files)
     settings = TicketSettings.from_config(current_app.config)
     staff = acting_staff(caller, ticket_request)
 
@@ -150,7 +156,7 @@ def replay(record: IdempotencyKey) -> Response:
     return response
 
 
-ACTIONS: dict[str, Callable[[Caller, Presenter, dict[str, str]], Response]] = {
+ACTIONS: dict[str, Callable[[Caller, Presenter, Submitted], Response]] = {
     "openticket": open_ticket_action,
 }
 

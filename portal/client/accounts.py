@@ -1,7 +1,6 @@
 """Signing client users in and out, and choosing the account they act for."""
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import logout_user
+from flask import flash, redirect, render_template, request, url_for
 
 from portal.client import client
 from portal.client.acting import (
@@ -14,6 +13,7 @@ from portal.identity import (
     LoginRefused,
     client_login_required,
     log_in,
+    log_out,
     safe_next,
     signed_in_user,
     user_by_email,
@@ -49,8 +49,7 @@ def login():
 
 @client.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    log_out()
     flash("You have logged out.", "info")
     return redirect(url_for(".home"), 303)
 

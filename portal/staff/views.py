@@ -14,7 +14,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import logout_user
 from sqlalchemy import select
 
 from portal.downloads import attachment_download
@@ -29,6 +28,7 @@ from portal.held_uploads import (
 from portal.identity import (
     LoginRefused,
     log_in,
+    log_out,
     safe_next,
     signed_in_staff,
     staff_by_username,
@@ -52,7 +52,7 @@ from portal.tickets.departments import (
     field_values_shown,
 )
 from portal.tickets.parameters import row_id
-from portal.tickets.queries import staff_ticket_list
+from portal.tickets.queries import page_number, staff_ticket_list
 
 TICKETS_PER_PAGE = 25
 LOGIN_REFUSED = "Incorrect username or password."
@@ -92,8 +92,7 @@ def login():
 @staff.post("/logout")
 @staff_required
 def logout():
-    logout_user()
-    session.clear()
+    log_out()
     return redirect(url_for("staff.login"))
 
 
@@ -101,11 +100,12 @@ def logout():
 @staff.get("/")
 @staff_required
 def tickets():
-    deptid = request.args.get("deptid", type=int)
+    deptid = row_id(request.args.get("deptid", type=int))
     status = request.args.get("status", "")
     status = status if status in set(TicketStatus) else ""
     page = db.paginate(
         staff_ticket_list(department_id=deptid, status_filter=status),
+        page=page_number(request.args.get("page", type=int), TICKETS_PER_PAGE),
         per_page=TICKETS_PER_PAGE,
         max_per_page=TICKETS_PER_PAGE,
         error_out=False,

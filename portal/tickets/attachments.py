@@ -19,7 +19,12 @@ ALWAYS_REFUSED_EXTENSIONS = frozenset({"php", "cgi", "pl", "htaccess"})
 MAX_NAME_LENGTH = 255
 CHUNK = 1024 * 1024
 _PENDING_FILES = "portal.pending_attachment_files"
-_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
+# Control characters, what Windows cannot name a file with, and the bidi controls (embeddings,
+# overrides, isolates, marks) that make "invoice\u202efdp.exe" display as "invoiceexe.pdf".
+_UNSAFE_CHARACTERS = re.compile(
+    r"[\x00-\x1f\x7f<>:\"|?*"
+    r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 @dataclass

@@ -108,7 +108,8 @@ def decode_attachment_list(value: str) -> list[tuple[str, bytes]]:
     """(name, bytes) pairs from base64 of a JSON array of {name, data}; ValueError if malformed."""
     try:
         items = json.loads(_strict_base64(value))
-    except (binascii.Error, ValueError) as error:
+    # Deep nesting exhausts the decoder's recursion limit: as malformed as any other junk.
+    except (binascii.Error, ValueError, RecursionError) as error:
         raise ValueError("undecodable attachments") from error
     if isinstance(items, dict):
         items = list(items.values())

@@ -10,6 +10,14 @@ from sqlalchemy.orm import selectinload
 from portal.models import Attachment, ClientAccount, Ticket, TicketNote, TicketReply
 from portal.rendering import StoredMessage
 from portal.tickets import statuses
+from portal.tickets.parameters import MAX_ROW_ID
+
+
+def page_number(asked: int | None, per_page: int) -> int:
+    """The page of a list to show: the first unless asked, and none past the last a row id can
+    reach, so that an offset never overflows the database's integers."""
+    last_possible = MAX_ROW_ID // per_page + 1
+    return min(max(asked or 1, 1), last_possible)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,11 @@
 """Odd values in the fields that are looked up rather than stored: an answer, never a 500."""
 
+import base64
+
 import pytest
+
+from portal.tickets import errors
+from tests.security.conftest import answer
 
 ODD_VALUES = ["\x00", "a\x00b", "x" * 5000, "9" * 5000, "²", "💥"]
 
@@ -42,3 +47,29 @@ def test_ids_out_of_range_in_paths(staff_client, value):
     assert staff_client.get(f"/staff/clients/{value}/choices").status_code == 404
     assert staff_client.get(f"/staff/tickets/T/attachments/{value}").status_code == 404
     assert staff_client.get(f"/viewticket/attachment/{value}?tid=T&c=C").status_code == 404
+
+
+@pytest.mark.parametrize("value", [str(2**31), str(2**63), str(2**64), "9" * 30, f"-{2**63}"])
+def test_the_staff_list_takes_any_page_or_department_number(staff_client, value):
+    assert staff_client.get("/staff/", query_string={"page": value}).status_code == 200
+    assert staff_client.get("/staff/", query_string={"deptid": value}).status_code == 200
+
+
+@pytest.mark.parametrize("nesting", ["[" * 100_000, '{"a":' * 100_000])
+def test_deeply_nested_json_in_the_apis_attachments_is_a_whmcs_error(call_api, department, nesting):
+    encoded = base64.b64encode(nesting.encode()).decode()
+
+    response = call_api(
+        {
+            "deptid": department.id,
+            "subject": "S",
+            "message": "M",
+            "name": "N",
+            "email": "n@example.com",
+            "attachments": encoded,
+            "customfields": encoded,
+        }
+    )
+
+    assert response.status_code == 200
+    assert answer(response) == {"result": "error", "message": errors.ATTACHMENTS_UNDECODABLE}

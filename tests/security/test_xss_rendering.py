@@ -70,3 +70,18 @@ def test_the_ticket_pages_and_emails_carry_nothing_that_runs(
                     problems[(payload, markdown, "email")] = found
 
     assert problems == {}
+
+
+@pytest.mark.parametrize(
+    ("markdown", "label"),
+    [
+        ('![Tom & Jerry <3 "cats"](https://example.com/cat.png)', 'Tom &amp; Jerry &lt;3 "cats"'),
+        ("![](https://example.com/a.png?x=1&y=2)", "https://example.com/a.png?x=1&amp;y=2"),
+        ("![*bold* claim](https://example.com/b.png)", "bold claim"),
+    ],
+)
+def test_an_image_becomes_a_link_labelled_with_its_alt_text_escaped_once(markdown, label):
+    html = str(render_message(markdown, True))
+
+    assert f">{label}</a>" in html
+    assert "&amp;amp;" not in html and "&amp;lt;" not in html

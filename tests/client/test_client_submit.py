@@ -287,6 +287,14 @@ def test_the_preview_renders_markdown_safely(client):
     assert "<script>" not in response.text
 
 
+def test_the_preview_of_a_plain_message_shows_it_as_typed(client):
+    response = client.post(
+        "/markdown-preview", data={"message": "**bold** <b>x</b>", "editor": "plain"}
+    )
+
+    assert response.text == "<p>**bold** &lt;b&gt;x&lt;/b&gt;</p>"
+
+
 def test_the_confirmation_of_someone_elses_ticket_is_not_shown(client, make, open_ticket_now):
     ticket = open_ticket_now(make.department())
 

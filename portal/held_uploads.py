@@ -2,8 +2,10 @@
 
 Each compose form carries a draft token, signed with a key kept in the session cookie, so one
 browser can never reach another's held files. Held files live under instance/held-uploads/,
-one directory per browser session and one in it per draft, and are removed when the ticket is
-opened or after HELD_UPLOADS_MAX_AGE seconds.
+one directory per browser session, one in it per draft, and one in that per file, named by the
+file's key, which holds the file under its own name (at most MAX_NAME_BYTES, as the core makes
+names, so it fits any file system). They are removed when the ticket is opened or after
+HELD_UPLOADS_MAX_AGE seconds.
 """
 
 import hashlib
@@ -29,7 +31,6 @@ from portal.tickets.attachments import CHUNK, format_size, safe_name
 _DRAFT_TOKEN = re.compile(r"[0-9a-f]{24}\.[A-Za-z0-9_-]{43}")
 
 _SESSION_KEY = "draft_key"
-_SEPARATOR = "__"
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,12 @@ class HeldUploads:
         if not self.directory.is_dir():
             return []
         held = []
-        for path in sorted(self.directory.iterdir()):
-            key, _, name = path.name.partition(_SEPARATOR)
-            held.append(HeldFile(key, name, path.stat().st_size, path))
+        for folder in sorted(self.directory.iterdir()):
+            if folder.is_dir():
+                held += [
+                    HeldFile(folder.name, path.name, path.stat().st_size, path)
+                    for path in folder.iterdir()
+                ]
         return held
 
     def hold(self, upload: FileStorage, settings: TicketSettings) -> FieldError | None:
@@ -129,9 +133,9 @@ class HeldUploads:
             why = TOO_MANY_HOLDS
         if why is not None:
             return FieldError(("attachments",), FILE_NOT_KEPT.format(name=name, why=why))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"{secrets.token_hex(6)}{_SEPARATOR}{name}"
-        with open(path, "xb") as out:
+        folder = self.directory / secrets.token_hex(6)
+        folder.mkdir(parents=True)
+        with open(folder / name, "xb") as out:
             shutil.copyfileobj(upload.stream, out, CHUNK)
         return None
 
@@ -150,7 +154,7 @@ class HeldUploads:
     def remove(self, keys: list[str]) -> None:
         for held in self.files():
             if held.key in keys:
-                held.path.unlink(missing_ok=True)
+                shutil.rmtree(held.path.parent, ignore_errors=True)
 
     @contextmanager
     def with_new(self, new_files: list[FileStorage]) -> Iterator[list[IncomingFile]]:

@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 # Never accepted, whatever the configuration says: server-side scripts and dot files.
 ALWAYS_REFUSED_EXTENSIONS = frozenset({"php", "cgi", "pl", "htaccess"})
-MAX_NAME_LENGTH = 255
+# A file name's limit on Linux file systems, in bytes of UTF-8; held files are kept under their
+# names, and the name column takes 255 characters.
+MAX_NAME_BYTES = 255
+# An extension longer than this is no extension a configuration lists; it is not kept whole.
+MAX_EXTENSION_BYTES = 32
 CHUNK = 1024 * 1024
 _PENDING_FILES = "portal.pending_attachment_files"
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
@@ -44,18 +48,31 @@ class StoredFile:
 
 
 def safe_name(name: str) -> str:
-    """The file name a person meant, without path, control characters or odd Unicode forms."""
+    """The file name a person meant, without path, control characters or odd Unicode forms,
+    shortened to MAX_NAME_BYTES."""
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return _UNSAFE_CHARACTERS.sub("", name).strip()
+    return _shortened(_UNSAFE_CHARACTERS.sub("", name).strip())
+
+
+def _shortened(name: str) -> str:
+    """The name cut to MAX_NAME_BYTES of UTF-8 on a character boundary, keeping its extension."""
+    encoded = name.encode("utf-8", "surrogatepass")
+    if len(encoded) <= MAX_NAME_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    suffix = dot + extension
+    if not stem or len(suffix.encode("utf-8", "surrogatepass")) > MAX_EXTENSION_BYTES:
+        stem, suffix = name, ""
+    room = MAX_NAME_BYTES - len(suffix.encode("utf-8", "surrogatepass"))
+    cut = stem.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore").rstrip()
+    return cut + suffix
 
 
 def refusal(name: str, allowed_extensions: frozenset[str]) -> str | None:
     """Why a file of this (safe) name may not be attached, or None."""
     if not name:
         return "An attachment has no file name"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"The file name {name[:40]}… is too long (at most {MAX_NAME_LENGTH} characters)"
     if name.startswith("."):
         return f"The file {name} is not allowed: names starting with a dot are refused"
     parts = name.lower().split(".")

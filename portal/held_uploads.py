@@ -31,6 +31,9 @@ from portal.tickets.attachments import CHUNK, format_size, safe_name
 _DRAFT_TOKEN = re.compile(r"[0-9a-f]{24}\.[A-Za-z0-9_-]{43}")
 
 _SESSION_KEY = "draft_key"
+# A held file's key: its place in the order chosen, zero-padded so that keys sort as numbers
+# do, and a random part (see _next_key).
+_HELD_KEY = re.compile(r"\d{6}-[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,12 @@ class HeldUploads:
         return cls(held_root(), session[_SESSION_KEY], token)
 
     def files(self) -> list[HeldFile]:
+        """The held files in the order they were chosen: their keys sort so (see _next_key)."""
         if not self.directory.is_dir():
             return []
         held = []
         for folder in sorted(self.directory.iterdir()):
-            if folder.is_dir():
+            if _HELD_KEY.fullmatch(folder.name) and folder.is_dir():
                 held += [
                     HeldFile(folder.name, path.name, path.stat().st_size, path)
                     for path in folder.iterdir()
@@ -133,11 +137,17 @@ class HeldUploads:
             why = TOO_MANY_HOLDS
         if why is not None:
             return FieldError(("attachments",), FILE_NOT_KEPT.format(name=name, why=why))
-        folder = self.directory / secrets.token_hex(6)
+        folder = self.directory / self._next_key()
         folder.mkdir(parents=True)
         with open(folder / name, "xb") as out:
             shutil.copyfileobj(upload.stream, out, CHUNK)
         return None
+
+    def _next_key(self) -> str:
+        """A key after every held file's: a sequence number, then a random part, so that a key
+        is not used again for a file chosen after a removed one (a stale form's Remove box)."""
+        following = max((int(held.key[:6]) for held in self.files()), default=0) + 1
+        return f"{following:06d}-{secrets.token_hex(4)}"
 
     def _no_room(self, size: int) -> str | None:
         config = current_app.config

@@ -185,6 +185,31 @@ def test_a_long_file_name_is_held_across_errors_and_attached_within_255_bytes(
     assert len(attached.encode()) <= 255
 
 
+def test_held_files_come_back_and_are_attached_in_the_order_they_were_chosen(client, make):
+    department = make.department()
+    draft = draft_of(client.get(f"/submitticket?deptid={department.id}").text)
+    form = guest_form(department, draft=draft, subject="")
+    first_try = ["f.txt", "b.txt", "e.txt", "a.txt", "d.txt", "c.txt"]
+    second_try = ["h.txt", "g.txt"]
+
+    first = client.post(
+        "/submitticket",
+        data={**form, "attachments": [upload(name, b"x") for name in first_try]},
+        content_type="multipart/form-data",
+    )
+    second = client.post(
+        "/submitticket",
+        data={**form, "attachments": [upload(name, b"x") for name in second_try]},
+        content_type="multipart/form-data",
+    )
+
+    assert re.findall(r"Remove (\w\.txt)<", first.text) == first_try
+    assert re.findall(r"Remove (\w\.txt)<", second.text) == first_try + second_try
+    client.post("/submitticket", data={**form, "subject": "Ordered"})
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert [a.original_name for a in ticket.attachments] == first_try + second_try
+
+
 def test_a_held_file_can_be_removed(client, make):
     department = make.department()
     draft = draft_of(client.get(f"/submitticket?deptid={department.id}").text)

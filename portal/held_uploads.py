@@ -25,7 +25,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from portal.extensions import RateLimit
 from portal.tickets import FieldError, IncomingFile, TicketSettings, attachment_problem
-from portal.tickets.attachments import CHUNK, format_size, safe_name
+from portal.tickets.attachments import CHUNK, format_size, peek, safe_name
 
 # A hex nonce, ".", and the URL-safe base64 of its signature: also a safe directory name.
 _DRAFT_TOKEN = re.compile(r"[0-9a-f]{24}\.[A-Za-z0-9_-]{43}")
@@ -130,7 +130,7 @@ class HeldUploads:
         upload.stream.seek(0, 2)
         size = upload.stream.tell()
         upload.stream.seek(0)
-        if attachment_problem(name, size, settings):
+        if attachment_problem(name, size, settings, peek(upload.stream)):
             return None
         why = self._no_room(size)
         if why is None and not HOLDS_PER_IP.count(request.remote_addr or ""):

@@ -30,7 +30,7 @@ from portal.models import (
 )
 from portal.rendering import rendered_for_storage
 from portal.tickets import access, attachments, errors, numbers, parameters, requesters
-from portal.tickets.attachments import FileTooLarge, IncomingFile, StoredFile
+from portal.tickets.attachments import FileRefused, FileTooLarge, IncomingFile, StoredFile
 from portal.tickets.departments import department_with_fields, fields_filled_in, may_use_department
 from portal.tickets.errors import FieldError, OpenTicketError
 from portal.tickets.requesters import Requester
@@ -389,7 +389,9 @@ def _acceptable_files(
     accepted = []
     for upload in incoming:
         name = attachments.safe_name(upload.name)
-        problem = attachment_problem(name, _known_size(upload), settings)
+        # Looked at now, so that every refusal is told at once; store() checks again.
+        head = attachments.peek(upload.stream)
+        problem = attachment_problem(name, _known_size(upload), settings, head)
         if problem:
             found.append(FieldError(("attachments",), problem))
         else:
@@ -397,11 +399,17 @@ def _acceptable_files(
     return accepted
 
 
-def attachment_problem(name: str, size: int, settings: TicketSettings) -> str | None:
-    """Why a file of this name and size cannot be attached, or None when it can."""
-    problem = attachments.refusal(attachments.safe_name(name), settings.allowed_extensions)
+def attachment_problem(
+    name: str, size: int, settings: TicketSettings, head: bytes | None = None
+) -> str | None:
+    """Why a file of this name and size, and these first bytes when known, cannot be attached,
+    or None when it can."""
+    name = attachments.safe_name(name)
+    problem = attachments.refusal(name, settings.allowed_extensions)
     if problem is None and size > settings.max_attachment_bytes:
-        problem = attachments.too_large(attachments.safe_name(name), settings.max_attachment_bytes)
+        problem = attachments.too_large(name, settings.max_attachment_bytes)
+    if problem is None and head is not None:
+        problem = attachments.content_refusal(name, head)
     return problem
 
 
@@ -429,6 +437,8 @@ def _store(
     except FileTooLarge as too_big:
         message = attachments.too_large(name, settings.max_attachment_bytes)
         raise OpenTicketError([FieldError(("attachments",), message)]) from too_big
+    except FileRefused as refused:
+        raise OpenTicketError([FieldError(("attachments",), refused.message)]) from refused
 
 
 def _add_numbered(session: Session, ticket: Ticket, settings: TicketSettings) -> None:

@@ -3,9 +3,9 @@
 Each compose form carries a draft token, signed with a key kept in the session cookie, so one
 browser can never reach another's held files. Held files live under instance/held-uploads/,
 one directory per browser session, one in it per draft, and one in that per file, named by the
-file's key, which holds the file under its own name (at most MAX_NAME_BYTES, as the core makes
-names, so it fits any file system). They are removed when the ticket is opened or after
-HELD_UPLOADS_MAX_AGE seconds.
+file's key, which holds the file under its own name (safe_name() keeps names within the file
+system's 255 bytes). They are removed when the ticket is opened or after HELD_UPLOADS_MAX_AGE
+seconds.
 """
 
 import hashlib

@@ -31,8 +31,12 @@ WARM_UP_REQUESTS = 8
 
 
 def write_random_file(path: Path, size: int) -> None:
+    """Random bytes after a PDF's signature: the file is sent as upload.pdf, and the portal
+    refuses bytes that are not what the extension says."""
+    signature = b"%PDF-1.4\n"
     with open(path, "wb") as out:
-        left = size
+        out.write(signature)
+        left = size - len(signature)
         while left:
             chunk = os.urandom(min(CHUNK, left))
             out.write(chunk)

@@ -87,6 +87,10 @@ class RateLimit:
         """Count one event; False when that went over any of the limits."""
         return self._apply(identity, lambda limiter, item, key: limiter.hit(item, *key), True)
 
+    def allows(self, identity: str) -> bool:
+        """Whether one more event would stay within every limit; counts nothing."""
+        return self._apply(identity, lambda limiter, item, key: limiter.test(item, *key), True)
+
     def blocked_for(self, identity: str) -> int | None:
         """Seconds until the identity may try again, or None while the limits have room."""
 

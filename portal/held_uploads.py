@@ -2,8 +2,10 @@
 
 Each compose form carries a draft token, signed with a key kept in the session cookie, so one
 browser can never reach another's held files. Held files live under instance/held-uploads/,
-one directory per browser session and one in it per draft, and are removed when the ticket is
-opened or after HELD_UPLOADS_MAX_AGE seconds.
+one directory per browser session, one in it per draft, and one in that per file, named by the
+file's key, which holds the file under its own name (safe_name() keeps names within the file
+system's 255 bytes). They are removed when the ticket is opened or after HELD_UPLOADS_MAX_AGE
+seconds.
 """
 
 import hashlib
@@ -23,13 +25,15 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from portal.extensions import RateLimit
 from portal.tickets import FieldError, IncomingFile, TicketSettings, attachment_problem
-from portal.tickets.attachments import CHUNK, format_size, safe_name
+from portal.tickets.attachments import CHUNK, format_size, peek, safe_name
 
 # A hex nonce, ".", and the URL-safe base64 of its signature: also a safe directory name.
 _DRAFT_TOKEN = re.compile(r"[0-9a-f]{24}\.[A-Za-z0-9_-]{43}")
 
 _SESSION_KEY = "draft_key"
-_SEPARATOR = "__"
+# A held file's key: its place in the order chosen, zero-padded so that keys sort as numbers
+# do, and a random part (see _next_key).
+_HELD_KEY = re.compile(r"\d{6}-[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,16 @@ class HeldUploads:
         return cls(held_root(), session[_SESSION_KEY], token)
 
     def files(self) -> list[HeldFile]:
+        """The held files in the order they were chosen: their keys sort so (see _next_key)."""
         if not self.directory.is_dir():
             return []
         held = []
-        for path in sorted(self.directory.iterdir()):
-            key, _, name = path.name.partition(_SEPARATOR)
-            held.append(HeldFile(key, name, path.stat().st_size, path))
+        for folder in sorted(self.directory.iterdir()):
+            if _HELD_KEY.fullmatch(folder.name) and folder.is_dir():
+                held += [
+                    HeldFile(folder.name, path.name, path.stat().st_size, path)
+                    for path in folder.iterdir()
+                ]
         return held
 
     def hold(self, upload: FileStorage, settings: TicketSettings) -> FieldError | None:
@@ -122,18 +130,24 @@ class HeldUploads:
         upload.stream.seek(0, 2)
         size = upload.stream.tell()
         upload.stream.seek(0)
-        if attachment_problem(name, size, settings):
+        if attachment_problem(name, size, settings, peek(upload.stream)):
             return None
         why = self._no_room(size)
         if why is None and not HOLDS_PER_IP.count(request.remote_addr or ""):
             why = TOO_MANY_HOLDS
         if why is not None:
             return FieldError(("attachments",), FILE_NOT_KEPT.format(name=name, why=why))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"{secrets.token_hex(6)}{_SEPARATOR}{name}"
-        with open(path, "xb") as out:
+        folder = self.directory / self._next_key()
+        folder.mkdir(parents=True)
+        with open(folder / name, "xb") as out:
             shutil.copyfileobj(upload.stream, out, CHUNK)
         return None
+
+    def _next_key(self) -> str:
+        """A key after every held file's: a sequence number, then a random part, so that a key
+        is not used again for a file chosen after a removed one (a stale form's Remove box)."""
+        following = max((int(held.key[:6]) for held in self.files()), default=0) + 1
+        return f"{following:06d}-{secrets.token_hex(4)}"
 
     def _no_room(self, size: int) -> str | None:
         config = current_app.config
@@ -150,7 +164,7 @@ class HeldUploads:
     def remove(self, keys: list[str]) -> None:
         for held in self.files():
             if held.key in keys:
-                held.path.unlink(missing_ok=True)
+                shutil.rmtree(held.path.parent, ignore_errors=True)
 
     @contextmanager
     def with_new(self, new_files: list[FileStorage]) -> Iterator[list[IncomingFile]]:

@@ -122,6 +122,7 @@ def register_template_filters(app: Flask) -> None:
     from portal.tickets.attachments import format_size  # the core imports this module
 
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(render_message, "rendered_message")
     app.add_template_filter(stored_message_html, "message_html")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(lambda size: format_size(int(size)), "filesize")

@@ -70,7 +70,8 @@ def restamp_if_unusable(form: ComposeForm) -> float:
 def guest_refusal(form: ComposeForm, shown: float) -> GuestRefusal | None:
     """Why a guest's submission, shown at `shown`, is refused before OpenTicket, or None.
 
-    Only submissions that get past the honeypot and the minimum time count towards the limits.
+    The limits are only looked at here: a ticket counts towards them once it is opened
+    (count_guest_ticket), so a form refused for an empty subject or a spam trap costs nothing.
     """
     if form.honeypot:
         return GuestRefusal([FieldError((), HONEYPOT_FILLED)], 422)
@@ -78,11 +79,25 @@ def guest_refusal(form: ComposeForm, shown: float) -> GuestRefusal | None:
     if minimum > 0 and time.time() - shown < minimum:
         return GuestRefusal([FieldError((), TOO_FAST)], 422)
     address = request.remote_addr or ""
-    if not GUEST_TICKETS_PER_IP.count(address):
+    if not GUEST_TICKETS_PER_IP.allows(address):
         wait = wait_in_words(GUEST_TICKETS_PER_IP.blocked_for(address))
         return GuestRefusal([FieldError((), TOO_MANY_FROM_ADDRESS.format(wait=wait))], 429)
-    email = form.email.strip().lower()
-    if not GUEST_TICKETS_PER_EMAIL.count(email):
+    email = _counted_email(form)
+    if not GUEST_TICKETS_PER_EMAIL.allows(email):
         wait = wait_in_words(GUEST_TICKETS_PER_EMAIL.blocked_for(email))
         return GuestRefusal([FieldError(("email",), TOO_MANY_FOR_EMAIL.format(wait=wait))], 429)
     return None
+
+
+def count_guest_ticket(form: ComposeForm) -> None:
+    """Count a guest's ticket, once it is opened, towards the limits guest_refusal() reads.
+
+    Looking first and counting after is not atomic: a few concurrent submissions may each pass
+    the look; the limits bound floods, not the exact count.
+    """
+    GUEST_TICKETS_PER_IP.count(request.remote_addr or "")
+    GUEST_TICKETS_PER_EMAIL.count(_counted_email(form))
+
+
+def _counted_email(form: ComposeForm) -> str:
+    return form.email.strip().lower()

@@ -6,7 +6,12 @@ from werkzeug.datastructures import FileStorage
 from portal.client import client
 from portal.client.acting import acting_account, acting_accounts, needs_account_choice
 from portal.client.forms import ComposeForm, FormErrors
-from portal.client.guest_checks import guest_refusal, restamp_if_unusable, shown_stamp
+from portal.client.guest_checks import (
+    count_guest_ticket,
+    guest_refusal,
+    restamp_if_unusable,
+    shown_stamp,
+)
 from portal.extensions import db
 from portal.held_uploads import (
     HeldUploads,
@@ -87,6 +92,8 @@ def submit_ticket_post():
             )
     except Refused as refused:
         return compose_again(form, held, new_files, refused)
+    if user is None and not outcome.repeated:
+        count_guest_ticket(form)
     held.clear()
     prune_expired_now_and_then(held.root, current_app.config["HELD_UPLOADS_MAX_AGE"])
     return show_opened(outcome.ticket, repeated=outcome.repeated)

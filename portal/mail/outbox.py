@@ -160,7 +160,7 @@ def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
             raise ValueError("no From address: set MAIL_DEFAULT_SENDER")
         if not to:
             raise ValueError("no recipient address")
-        values = {**_context(ticket, settings), "subject": subject, "reply": row.reply}
+        values = {**_context(ticket, settings), "subject": one_line(subject), "reply": row.reply}
         if row.reply is not None:
             values["reply_html"] = stored_message_html(row.reply)
         environment = _environment()
@@ -271,7 +271,7 @@ def _context(ticket: Ticket, settings: MessageSettings) -> dict:
 @cache
 def _environment() -> Environment:
     # Its own environment, not the Flask app's: delivery runs outside app contexts too.
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
@@ -279,6 +279,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["one_line"] = one_line
+    return environment
 
 
 def _sender(ticket: Ticket, settings: MessageSettings) -> MailAddress | None:
@@ -317,16 +319,23 @@ def _addresses(name: str, text: str) -> list[MailAddress]:
     return list(found.values())
 
 
+def one_line(text: str) -> str:
+    """A person's one-line text (a name, a subject) on one line, as the headers show it.
+
+    Every line separator (CR, LF, U+0085, U+2028, U+2029, ...) and control character becomes a
+    space. The bodies use it too, so that their "Subject:" line reads as the header does.
+    """
+    return " ".join(_CONTROL.sub(" ", text or "").split())
+
+
 def header_text(text: str) -> str:
     """A person's text made safe for a header: one line, and no encoded-word of their own.
 
-    Every line separator (CR, LF, U+0085, U+2028, U+2029, ...) and control character becomes a
-    space, so nothing can start a header of its own. "=?" becomes "= ?": an encoded-word typed
-    by a person would otherwise be decoded by the header parser, and Python before 3.11.10 and
-    3.12.5 writes what it decodes (line breaks included) back unencoded.
+    one_line() keeps anything from starting a header of its own. "=?" becomes "= ?": an
+    encoded-word typed by a person would otherwise be decoded by the header parser, and Python
+    before 3.11.10 and 3.12.5 writes what it decodes (line breaks included) back unencoded.
     """
-    text = " ".join(_CONTROL.sub(" ", text or "").split())
-    return text.replace("=?", "= ?")
+    return one_line(text).replace("=?", "= ?")
 
 
 def display_name(text: str) -> str:

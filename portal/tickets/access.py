@@ -35,16 +35,32 @@ class TicketAccess:
         return self.decision is Decision.GRANTED
 
 
+def tids_meant(typed: str | None) -> list[str]:
+    """The ticket numbers a person means by what they typed, the likeliest first.
+
+    Pages and email print a number as "#QAP-010832", and people type it in lower case or copy
+    it with spaces around it: whitespace and one leading "#" are dropped, and the upper-cased
+    form is tried after the typed one. Both are exact look-ups on the unique index; the typed
+    form still finds a number from a mask with lower-case letters (%a).
+    """
+    # A NUL is in no tid, and PostgreSQL refuses even to compare one.
+    if not typed or "\x00" in typed:
+        return []
+    text = typed.strip().removeprefix("#").strip()
+    return list(dict.fromkeys(number for number in (text, text.upper()) if number))
+
+
 def ticket_access(
     session: Session, tid: str | None, access_code: str | None, user: User | None
 ) -> TicketAccess:
     """The client area's rights: tid and code, plus membership for an account's ticket."""
-    # A NUL is in no tid, and PostgreSQL refuses even to compare one.
-    if not tid or not access_code or "\x00" in tid:
+    candidates = tids_meant(tid)
+    access_code = (access_code or "").strip()
+    if not candidates or not access_code:
         return TicketAccess(Decision.NOT_FOUND)
-    ticket = session.scalar(
+    found = session.scalars(
         select(Ticket)
-        .where(Ticket.tid == tid)
+        .where(Ticket.tid.in_(candidates))
         .options(
             joinedload(Ticket.department),
             joinedload(Ticket.service),
@@ -53,7 +69,10 @@ def ticket_access(
             selectinload(Ticket.replies).selectinload(TicketReply.attachments),
             selectinload(Ticket.custom_field_values).joinedload(CustomFieldValue.field),
         )
-    )
+    ).unique()
+    # Compared exactly after the look-up: MariaDB's collation would also find "qàp-010832".
+    exact = {row.tid: row for row in found}
+    ticket = next((exact[number] for number in candidates if number in exact), None)
     # A wrong tid and a wrong code answer alike, so neither can be probed on its own.
     if ticket is None or not secrets.compare_digest(
         ticket.access_code.encode(), access_code.encode()

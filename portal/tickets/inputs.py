@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import Attachment, utcnow
 from portal.tickets import attachments, errors, parameters
-from portal.tickets.attachments import FileTooLarge, IncomingFile, StoredFile
+from portal.tickets.attachments import FileRefused, FileTooLarge, IncomingFile, StoredFile
 from portal.tickets.errors import FieldError, TicketError
 from portal.tickets.settings import TicketSettings
 
@@ -91,7 +91,9 @@ def acceptable_files(
     accepted = []
     for upload in incoming:
         name = attachments.safe_name(upload.name)
-        problem = attachment_problem(name, _known_size(upload), settings)
+        # Looked at now, so that every refusal is told at once; store() checks again.
+        head = attachments.peek(upload.stream)
+        problem = attachment_problem(name, _known_size(upload), settings, head)
         if problem:
             found.append(FieldError(("attachments",), problem))
         else:
@@ -99,11 +101,17 @@ def acceptable_files(
     return accepted
 
 
-def attachment_problem(name: str, size: int, settings: TicketSettings) -> str | None:
-    """Why a file of this name and size cannot be attached, or None when it can."""
-    problem = attachments.refusal(attachments.safe_name(name), settings.allowed_extensions)
+def attachment_problem(
+    name: str, size: int, settings: TicketSettings, head: bytes | None = None
+) -> str | None:
+    """Why a file of this name and size, and these first bytes when known, cannot be attached,
+    or None when it can."""
+    name = attachments.safe_name(name)
+    problem = attachments.refusal(name, settings.allowed_extensions)
     if problem is None and size > settings.max_attachment_bytes:
-        problem = attachments.too_large(attachments.safe_name(name), settings.max_attachment_bytes)
+        problem = attachments.too_large(name, settings.max_attachment_bytes)
+    if problem is None and head is not None:
+        problem = attachments.content_refusal(name, head)
     return problem
 
 
@@ -126,6 +134,9 @@ def store_files(
         attachments.discard_files(settings.attachments_dir, stored)
         message = attachments.too_large(str(too_big), settings.max_attachment_bytes)
         raise refused([FieldError(("attachments",), message)]) from too_big
+    except FileRefused as by_content:
+        attachments.discard_files(settings.attachments_dir, stored)
+        raise refused([FieldError(("attachments",), by_content.message)]) from by_content
     return [
         Attachment(
             original_name=file.original_name,

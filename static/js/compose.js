@@ -15,6 +15,7 @@
     const source = form.querySelector("[data-preview-source]");
     const target = form.querySelector("[data-preview-target]");
     if (!source || !target) return;
+    const markdownBox = form.querySelector("[data-preview-markdown]");
     const placeholder = target.innerHTML;
     let timer = null;
     let latest = 0;
@@ -27,6 +28,8 @@
       }
       const body = new FormData();
       body.append("message", source.value);
+      // The message is rendered as it will be saved: as Markdown only when the box is ticked.
+      if (markdownBox) body.append("editor", markdownBox.checked ? "markdown" : "plain");
       try {
         const response = await fetch(source.dataset.previewUrl, {
           method: "POST",
@@ -45,6 +48,12 @@
       clearTimeout(timer);
       timer = setTimeout(refresh, PREVIEW_DELAY_MS);
     });
+    if (markdownBox) {
+      markdownBox.addEventListener("change", function () {
+        clearTimeout(timer);
+        refresh();
+      });
+    }
     if (source.value.trim()) refresh();
   }
 

@@ -147,6 +147,23 @@ def test_a_refused_guest_keeps_the_chosen_files(client, guest_form):
     assert "log.txt" in refused.text
 
 
+def test_forms_refused_for_what_they_say_do_not_count(client, guest_form):
+    for _ in range(5):
+        refused = client.post("/submitticket", data=guest_form(subject=""))
+        assert refused.status_code == 422 and "You did not enter a subject" in refused.text
+    assert ticket_count() == 0
+
+    opened = [client.post("/submitticket", data=guest_form()).status_code for _ in range(2)]
+    same_email_elsewhere = client.post(
+        "/submitticket", data=guest_form(), **from_address(OTHER_ADDRESS)
+    )
+
+    assert opened == [303, 303]
+    assert same_email_elsewhere.status_code == 303
+    assert client.post("/submitticket", data=guest_form()).status_code == 429
+    assert ticket_count() == 3
+
+
 def test_previews_do_not_count(client, guest_form):
     for _ in range(5):
         assert client.post("/submitticket", data=guest_form(action="preview")).status_code == 200

@@ -253,3 +253,24 @@ def test_the_staff_pages_pass_the_accessibility_check(staff_page, make, account)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Staff sign in")).to_be_visible()
     assert blocking_violations(page) == []
+
+
+def test_the_preview_follows_the_markdown_box_as_the_saved_ticket_does(staff_page, make):
+    make.department(name="Support")
+    page = staff_page
+    page.goto("/staff/tickets/new")
+    fill_non_client(page)
+    fill_ticket(page, "Plain text, please", "Use **only** what I typed.")
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview.get_by_role("strong")).to_have_text("only")
+
+    page.get_by_label("Markdown").uncheck()
+
+    expect(preview).to_contain_text("Use **only** what I typed.")
+    expect(preview.get_by_role("strong")).to_have_count(0)
+    page.get_by_role("button", name="Open ticket").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Ticket Created #"))).to_be_visible()
+    [ticket] = tickets()
+    assert not ticket.is_markdown
+    page.goto(f"/staff/tickets/{ticket.tid}")
+    expect(page.get_by_text("Use **only** what I typed.")).to_be_visible()

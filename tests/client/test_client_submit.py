@@ -150,6 +150,66 @@ def test_errors_keep_every_value_and_the_chosen_files(client, make, app):
     assert not list(Path(app.config["HELD_UPLOADS_DIR"]).rglob(draft))
 
 
+@pytest.mark.parametrize(
+    ("chosen", "attached"),
+    [
+        ("n" * 238 + ".txt", "n" * 238 + ".txt"),
+        ("n" * 251 + ".txt", "n" * 251 + ".txt"),
+        ("n" * 296 + ".txt", "n" * 251 + ".txt"),
+        ("é" * 200 + ".txt", "é" * 125 + ".txt"),
+    ],
+    ids=["242 characters", "255 characters", "300 characters", "404 bytes of UTF-8"],
+)
+def test_a_long_file_name_is_held_across_errors_and_attached_within_255_bytes(
+    client, make, chosen, attached
+):
+    department = make.department()
+    draft = draft_of(client.get(f"/submitticket?deptid={department.id}").text)
+    form = guest_form(department, draft=draft, subject="")
+    form["attachments"] = [upload(chosen, b"notes")]
+
+    first = client.post("/submitticket", data=form, content_type="multipart/form-data")
+
+    assert first.status_code == 422
+    assert "You did not enter a subject" in first.text
+    assert 'value="Gwen Guest"' in first.text and "**nothing** happens" in first.text
+    assert f"Remove {attached}<" in first.text
+    second = client.post(
+        "/submitticket",
+        data={**form, "subject": "Now with a subject", "attachments": []},
+        content_type="multipart/form-data",
+    )
+    assert second.status_code == 303
+    [attachment] = db.session.scalars(select(Ticket)).one().attachments
+    assert attachment.original_name == attached
+    assert len(attached.encode()) <= 255
+
+
+def test_held_files_come_back_and_are_attached_in_the_order_they_were_chosen(client, make):
+    department = make.department()
+    draft = draft_of(client.get(f"/submitticket?deptid={department.id}").text)
+    form = guest_form(department, draft=draft, subject="")
+    first_try = ["f.txt", "b.txt", "e.txt", "a.txt", "d.txt", "c.txt"]
+    second_try = ["h.txt", "g.txt"]
+
+    first = client.post(
+        "/submitticket",
+        data={**form, "attachments": [upload(name, b"x") for name in first_try]},
+        content_type="multipart/form-data",
+    )
+    second = client.post(
+        "/submitticket",
+        data={**form, "attachments": [upload(name, b"x") for name in second_try]},
+        content_type="multipart/form-data",
+    )
+
+    assert re.findall(r"Remove (\w\.txt)<", first.text) == first_try
+    assert re.findall(r"Remove (\w\.txt)<", second.text) == first_try + second_try
+    client.post("/submitticket", data={**form, "subject": "Ordered"})
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert [a.original_name for a in ticket.attachments] == first_try + second_try
+
+
 def test_a_held_file_can_be_removed(client, make):
     department = make.department()
     draft = draft_of(client.get(f"/submitticket?deptid={department.id}").text)
@@ -285,6 +345,14 @@ def test_the_preview_renders_markdown_safely(client):
     assert response.mimetype == "text/html"
     assert "<strong>bold</strong>" in response.text
     assert "<script>" not in response.text
+
+
+def test_the_preview_of_a_plain_message_shows_it_as_typed(client):
+    response = client.post(
+        "/markdown-preview", data={"message": "**bold** <b>x</b>", "editor": "plain"}
+    )
+
+    assert response.text == "<p>**bold** &lt;b&gt;x&lt;/b&gt;</p>"
 
 
 def test_the_confirmation_of_someone_elses_ticket_is_not_shown(client, make, open_ticket_now):

@@ -330,3 +330,32 @@ def test_a_message_stored_by_another_renderer_is_rendered_again(client, open_tic
 
     assert "by an older renderer" not in page
     assert "<em>Hello</em>" in page
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["#{tid}", "{lower}", "  {tid}  ", " #{lower}\t"],
+    ids=["with #", "lower case", "spaces around", "all three"],
+)
+def test_a_ticket_is_found_as_the_confirmation_prints_it(client, make, open_ticket_now, typed):
+    ticket = open_ticket_now(make.department())
+    number = typed.format(tid=ticket.tid, lower=ticket.tid.lower())
+
+    page = client.get("/viewticket", query_string={"tid": number, "c": f" {ticket.access_code} "})
+
+    assert page.status_code == 200
+    assert f"View Ticket #{ticket.tid}" in page.text
+
+
+def test_a_mask_with_lower_case_letters_keeps_its_numbers_exact(app, client, make, open_ticket_now):
+    app.config["TICKET_MASK"] = "%a%a%a-%n%n%n"
+    ticket = open_ticket_now(make.department())
+    assert ticket.tid.islower()
+
+    typed = client.get("/viewticket", query_string={"tid": ticket.tid, "c": ticket.access_code})
+    upper = client.get(
+        "/viewticket", query_string={"tid": ticket.tid.upper(), "c": ticket.access_code}
+    )
+
+    assert typed.status_code == 200
+    assert upper.status_code == 404

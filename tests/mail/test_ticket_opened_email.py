@@ -260,3 +260,31 @@ def test_eml_files_when_no_server_is_configured(app_config, tmp_path, make, open
     subjects = {file.read_bytes().split(b"Subject: ")[1].split(b"\r\n")[0] for file in files}
     assert f"[Ticket ID: {tid}] Printer on fire".encode() in subjects
     assert {row.status for row in outbox_rows()} == {OutboxStatus.SENT}
+
+
+@pytest.mark.parametrize(
+    "separator", ["\u2028", "\u2029", "\x85"], ids=["U+2028", "U+2029", "U+0085"]
+)
+def test_a_line_separator_in_the_name_or_subject_is_mailed_as_a_space(
+    make, opened, smtp, delivered, separator
+):
+    department = make.department(name="Sales", email="sales@example.com")
+
+    ticket = opened(
+        **guest_ticket(department, name=f"Dana{separator}Doe", subject=f"Printer{separator}on fire")
+    )
+
+    received = by_recipient(delivered(smtp))
+    assert set(received) == {("gus@example.com",), ("sales@example.com",)}
+    assert {row.status for row in outbox_rows()} == {OutboxStatus.SENT}
+    confirmation = received[("gus@example.com",)].message
+    assert confirmation["Subject"] == f"[Ticket ID: {ticket.tid}] Printer on fire"
+    assert confirmation["To"] == "Dana Doe <gus@example.com>"
+    assert "Dear Dana Doe," in plain(confirmation)
+    assert "\nSubject: Printer on fire\n" in plain(confirmation)
+    assert "<td>Printer on fire</td>" in html(confirmation)
+    assert "<title>[Ticket ID: " + ticket.tid + "] Printer on fire</title>" in html(confirmation)
+    notice = received[("sales@example.com",)].message
+    assert notice["Subject"] == f"[Ticket ID: {ticket.tid}] New Support Ticket: Printer on fire"
+    assert "Requester: Dana Doe <gus@example.com>" in plain(notice)
+    assert "<td>Dana Doe &lt;gus@example.com&gt;</td>" in html(notice)

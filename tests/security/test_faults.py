@@ -87,7 +87,7 @@ def assert_nothing_kept(app) -> None:
 
 
 def held_names(app) -> list[str]:
-    return sorted(p.name.partition("__")[2] for p in files_under(app.config["HELD_UPLOADS_DIR"]))
+    return sorted(p.name for p in files_under(app.config["HELD_UPLOADS_DIR"]))
 
 
 def draft_of(page: str) -> str:

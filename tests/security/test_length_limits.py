@@ -1,12 +1,18 @@
-"""Every field one character over its limit, through each door: a clear error, nothing stored."""
+"""Every field one character over its limit, through each door: a clear error, nothing stored.
+
+A file name over its limit is the exception: it is shortened, keeping its extension.
+"""
 
 import base64
 import io
 import json
 
 import pytest
+from sqlalchemy import select
 
-from portal.tickets.attachments import MAX_NAME_LENGTH
+from portal.extensions import db
+from portal.models import Attachment
+from portal.tickets.attachments import MAX_NAME_BYTES
 from portal.tickets.opening import (
     MAX_CUSTOM_FIELD_VALUE,
     MAX_EMAIL,
@@ -25,7 +31,7 @@ def over_limit_email() -> str:
 
 
 def over_limit_file_name() -> str:
-    return "f" * (MAX_NAME_LENGTH + 1 - len(".txt")) + ".txt"
+    return "f" * (MAX_NAME_BYTES + 1 - len(".txt")) + ".txt"
 
 
 # field -> (value one over the limit, the message a person sees in each door)
@@ -38,7 +44,6 @@ OVER_LIMIT = {
         "c" * (MAX_CUSTOM_FIELD_VALUE + 1),
         f"{FIELD_NAME} is too long (at most 10,000 characters)",
     ),
-    "file name": (over_limit_file_name(), "is too long (at most 255 characters)"),
 }
 EMAIL_MESSAGES = {
     "client": "The email address you entered was not valid",
@@ -49,7 +54,7 @@ EMAIL_MESSAGES = {
 
 def test_the_values_are_exactly_one_over():
     assert len(OVER_LIMIT["email"][0]) == MAX_EMAIL + 1
-    assert len(OVER_LIMIT["file name"][0]) == MAX_NAME_LENGTH + 1
+    assert len(over_limit_file_name().encode()) == MAX_NAME_BYTES + 1
 
 
 @pytest.fixture
@@ -75,8 +80,6 @@ def with_field_over_limit(department, custom_field, field: str) -> tuple[dict, l
     files = [(io.BytesIO(b"notes"), "notes.txt")]
     if field == "customfield":
         fields = {**fields, f"customfield[{custom_field.id}]": value}
-    elif field == "file name":
-        files = [(io.BytesIO(b"notes"), value)]
     else:
         fields = {**fields, field: value}
     return fields, files
@@ -132,6 +135,29 @@ def test_the_api_refuses_a_value_over_the_limit(app, call_api, department, custo
     assert result["result"] == "error"
     assert expected_message(field, "api") in result["message"]
     assert_nothing_stored(app)
+
+
+@pytest.mark.parametrize("door", ["client", "staff", "api"])
+def test_a_file_name_over_the_limit_is_shortened_keeping_its_extension(
+    request, department, custom_field, door
+):
+    fields = valid_fields(department, custom_field)
+    files = [(io.BytesIO(b"notes"), over_limit_file_name())]
+
+    if door == "api":
+        fields.pop(f"customfield[{custom_field.id}]")
+        result = answer(request.getfixturevalue("call_api")({**fields, "attachments[]": files}))
+        assert result["result"] == "success"
+    elif door == "staff":
+        data = {**fields, "action": "open", "attachments": files}
+        staff_client = request.getfixturevalue("staff_client")
+        assert staff_client.post("/staff/tickets/new", data=data).status_code == 303
+    else:
+        data = {**fields, "attachments": files}
+        assert request.getfixturevalue("client").post("/submitticket", data=data).status_code == 303
+
+    [attachment] = db.session.scalars(select(Attachment)).all()
+    assert attachment.original_name == "f" * (MAX_NAME_BYTES - len(".txt")) + ".txt"
 
 
 def base64_json(value) -> str:

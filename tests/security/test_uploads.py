@@ -48,19 +48,46 @@ def downloads(client, staff_client, ticket: Ticket, attachment: Attachment):
     return client_area, staff_area
 
 
-def test_svg_and_html_are_downloads_typed_from_their_bytes(client, staff_client, department):
-    response = submit(client, department, ("drawing.svg", SVG), ("page.html", HTML))
+def test_svg_is_a_download_typed_from_its_bytes(client, staff_client, department):
+    response = submit(client, department, ("drawing.svg", SVG))
     assert response.status_code == 303
     ticket = the_ticket()
 
-    for attachment, data in zip(ticket.attachments, (SVG, HTML), strict=True):
-        for download in downloads(client, staff_client, ticket, attachment):
-            assert download.status_code == 200
-            assert download.data == data
-            assert download.headers["Content-Disposition"].startswith("attachment;")
-            assert download.headers["X-Content-Type-Options"] == "nosniff"
-            assert download.mimetype == "text/plain"
-            assert download.mimetype not in INLINE_TYPES
+    [attachment] = ticket.attachments
+    for download in downloads(client, staff_client, ticket, attachment):
+        assert download.status_code == 200
+        assert download.data == SVG
+        assert download.headers["Content-Disposition"].startswith("attachment;")
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+        assert download.mimetype == "text/plain"
+        assert download.mimetype not in INLINE_TYPES
+
+
+@pytest.mark.parametrize("name", ["page.html", "looks.png", "notes.txt"])
+def test_html_is_refused_whatever_its_name_and_the_configuration(client, department, app, name):
+    response = submit(client, department, (name, HTML))
+
+    assert response.status_code == 422
+    assert f"The file {name} is not allowed: its contents are HTML" in response.text
+    assert ticket_count() == 0
+    assert files_under(app.config["ATTACHMENTS_DIR"]) == []
+
+
+def test_a_text_file_named_png_is_refused_and_the_form_keeps_the_rest(client, department, app):
+    response = submit(
+        client, department, ("fake.png", b"I am text"), ("notes.txt", b"notes"), subject="Mine"
+    )
+
+    assert response.status_code == 422
+    assert (
+        "The file fake.png is not allowed: its contents are not those of a .png file"
+        in response.text
+    )
+    assert 'value="Mine"' in response.text and 'value="Gina Guest"' in response.text
+    assert "Remove notes.txt" in response.text
+    assert "Remove fake.png" not in response.text
+    assert ticket_count() == 0
+    assert files_under(app.config["ATTACHMENTS_DIR"]) == []
 
 
 def test_the_declared_type_is_ignored(client, department):
@@ -74,14 +101,14 @@ def test_the_declared_type_is_ignored(client, department):
             "name": "N",
             "email": "n@example.com",
             "attachments": [
-                (io.BytesIO(HTML), "looks.png", "image/png"),
-                (io.BytesIO(png), "really.txt", "text/html"),
+                (io.BytesIO(b"plain notes"), "notes.txt", "image/png"),
+                (io.BytesIO(png), "really.png", "text/html"),
             ],
         },
     )
 
     types = {a.original_name: a.content_type for a in the_ticket().attachments}
-    assert types == {"looks.png": "text/plain", "really.txt": "image/png"}
+    assert types == {"notes.txt": "text/plain", "really.png": "image/png"}
 
 
 @pytest.mark.parametrize(

@@ -504,6 +504,27 @@ def test_preview_without_javascript_renders_the_message_and_keeps_held_files(
     assert "Remove kept.txt" in page
 
 
+def test_preview_without_javascript_shows_a_plain_message_as_it_will_be_saved(
+    staff_client, department
+):
+    response = staff_client.post(
+        PAGE,
+        data=form(
+            deptid=str(department.id),
+            subject="S",
+            message="**not bold**",
+            markdown=None,
+            draft=draft_of(staff_client),
+            action="preview",
+        ),
+    )
+
+    page = response.get_data(as_text=True)
+    assert "<p>**not bold**</p>" in page
+    assert "<strong>not bold</strong>" not in page
+    assert not re.search(r'id="field-markdown"[^>]*checked', page)
+
+
 def draft_of(client) -> str:
     page = client.get(PAGE).get_data(as_text=True)
     return re.search(r'name="draft" value="([^"]+)"', page).group(1)

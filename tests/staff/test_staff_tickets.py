@@ -133,12 +133,12 @@ def test_a_client_opened_ticket_says_so(staff_client, opened):
 
 
 def test_staff_download_attachments_as_attachments(staff_client, opened):
-    ticket = opened(uploads=[IncomingFile.from_bytes("page.txt", b"<html>not rendered")])
+    ticket = opened(uploads=[IncomingFile.from_bytes("page.txt", b"<b>not rendered</b>")])
     response = staff_client.get(
         f"/staff/tickets/{ticket.tid}/attachments/{ticket.attachments[0].id}"
     )
     assert response.status_code == 200
-    assert response.data == b"<html>not rendered"
+    assert response.data == b"<b>not rendered</b>"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "page.txt" in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"

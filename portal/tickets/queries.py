@@ -4,12 +4,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.models import Attachment, ClientAccount, Ticket, TicketNote, TicketReply
 from portal.rendering import StoredMessage
 from portal.tickets import statuses
+from portal.tickets.access import tids_meant
 from portal.tickets.parameters import MAX_ROW_ID
 
 
@@ -53,18 +54,6 @@ def thread(ticket: Ticket, *, with_notes: bool, newest_first: bool = False) -> l
     return entries[::-1] if newest_first else entries
 
 
-def thread_loading():
-    """The loader options that read a ticket's whole thread in a few statements."""
-    return (
-        selectinload(Ticket.attachments),
-        selectinload(Ticket.replies).selectinload(TicketReply.attachments),
-    )
-
-
-def notes_loading():
-    return (selectinload(Ticket.notes).selectinload(TicketNote.attachments),)
-
-
 def client_ticket_list(client_id: int, *, status_filter: str = "", search: str = "") -> Select:
     """An account's tickets, latest activity first, filtered by status and a search text."""
     statement = (
@@ -94,11 +83,6 @@ def staff_ticket_list(
     return _searched(_filtered(statement, status_filter), search, staff=True)
 
 
-def ticket_number(text: str) -> str:
-    """A ticket number as people type it, `#QAP-010832` or ` QAP-010832 `, without the `#`."""
-    return text.strip().removeprefix("#").strip()
-
-
 def _filtered(statement: Select, status_filter: str) -> Select:
     shown = statuses.filtered(status_filter)
     if shown is None:
@@ -110,9 +94,8 @@ def _searched(statement: Select, text: str, *, staff: bool) -> Select:
     text = text.replace("\x00", "").strip()
     if not text:
         return statement
-    # Masks may mix cases (%A, %a); people type numbers in either.
     conditions = [
-        func.upper(Ticket.tid) == ticket_number(text).upper(),
+        Ticket.tid.in_(tids_meant(text)),
         Ticket.subject.icontains(text, autoescape=True),
     ]
     if staff:

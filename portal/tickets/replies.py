@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -99,7 +100,8 @@ def add_reply(
         attachment.ticket_id = ticket.id
     reply.attachments = stored
     by_staff = author.staff is not None
-    set_status(ticket, statuses.after_reply(by_staff=by_staff, chosen=chosen), by=author.name)
+    after = statuses.after_reply(by_staff=by_staff, chosen=chosen)
+    set_status(ticket, after, by=author.name, at=created)
     ticket.last_reply_at = created
     ticket.last_reply_name = author.name
     ticket.last_reply_staff = by_staff
@@ -110,15 +112,19 @@ def add_reply(
     return reply
 
 
-def set_status(ticket: Ticket, status: TicketStatus, *, by: str) -> None:
-    """Change the status, recording a closing (when and by whom) or forgetting it on reopening."""
+def set_status(
+    ticket: Ticket, status: TicketStatus, *, by: str, at: datetime | None = None
+) -> None:
+    """Change the status as of `at` (now by default), recording a closing (when and by whom) or
+    forgetting it on reopening; the ticket counts as updated either way (a backdated change
+    never moves its last update back)."""
+    at = at or utcnow()
+    ticket.updated_at = max(at, ticket.updated_at) if ticket.updated_at else at
     if status == ticket.status:
-        ticket.updated_at = utcnow()
         return
     ticket.status = status.value
-    ticket.updated_at = utcnow()
     if status is TicketStatus.CLOSED:
-        ticket.closed_at, ticket.closed_by_name = ticket.updated_at, by
+        ticket.closed_at, ticket.closed_by_name = at, by
     else:
         ticket.closed_at, ticket.closed_by_name = None, ""
 

@@ -35,6 +35,7 @@ from portal.identity import (
     staff_required,
 )
 from portal.models import Attachment, ClientAccount, Priority, Ticket, TicketStatus
+from portal.rendering import render_message
 from portal.saving import Refused, commit
 from portal.staff import staff
 from portal.staff.client_search import (
@@ -248,7 +249,9 @@ def render_new_ticket(
         chosen=chosen,
         matches=[(client.id, client_label(client)) for client in matches],
         searched=form.action == "search",
-        show_preview=form.action == "preview",
+        preview_html=render_message(form.message, form.markdown)
+        if form.action == "preview"
+        else None,
         choices=choices,
         departments=departments,
         custom_fields=department.custom_fields if department else [],

@@ -14,6 +14,8 @@
   function setUpPreview(form) {
     const source = form.querySelector("[data-preview-source]");
     const target = form.querySelector("[data-preview-target]");
+    // The form's Markdown box, if it has one: unticked, the message is shown as plain text.
+    const markdown = form.querySelector("[data-preview-markdown]");
     if (!source || !target) return;
     const placeholder = target.innerHTML;
     let timer = null;
@@ -27,6 +29,7 @@
       }
       const body = new FormData();
       body.append("message", source.value);
+      if (markdown) body.append("markdown", markdown.checked ? "1" : "0");
       try {
         const response = await fetch(source.dataset.previewUrl, {
           method: "POST",
@@ -45,6 +48,7 @@
       clearTimeout(timer);
       timer = setTimeout(refresh, PREVIEW_DELAY_MS);
     });
+    if (markdown) markdown.addEventListener("change", refresh);
     if (source.value.trim()) refresh();
   }
 

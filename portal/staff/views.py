@@ -1,4 +1,5 @@
-"""The staff area's pages: sign in, the ticket list, a ticket, and Open New Ticket."""
+"""The staff area's pages: sign in, the ticket list, and Open New Ticket (a ticket's own page
+and its forms are in ticket_pages)."""
 
 from collections.abc import Sequence
 from urllib.parse import urlencode
@@ -46,12 +47,8 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors
-from portal.tickets import FieldError, TicketSettings, idempotency, queries
-from portal.tickets.departments import (
-    all_departments,
-    department_with_fields,
-    field_values_shown,
-)
+from portal.tickets import FieldError, TicketSettings, idempotency
+from portal.tickets.departments import all_departments, department_with_fields
 from portal.tickets.parameters import row_id
 from portal.tickets.queries import staff_ticket_list
 
@@ -119,25 +116,6 @@ def tickets():
         deptid=deptid,
         status=status,
         filters={key: value for key, value in (("deptid", deptid), ("status", status)) if value},
-    )
-
-
-@staff.get("/tickets/<tid>")
-@staff_required
-def ticket(tid: str):
-    found = ticket_by_tid(tid)
-    entries = queries.thread(
-        found, with_notes=True, newest_first=current_app.config["TICKET_REPLIES_NEWEST_FIRST"]
-    )
-    return render_template(
-        "staff/ticket.html",
-        ticket=found,
-        entries=entries,
-        field_values=field_values_shown(found.custom_field_values, staff=True),
-        view_link=client_view_link(found),
-        attachment_url=lambda file: url_for(
-            "staff.attachment", tid=found.tid, attachment_id=file.id
-        ),
     )
 
 
@@ -263,9 +241,10 @@ def render_new_ticket(
     )
 
 
-def ticket_by_tid(tid: str) -> Ticket:
+def ticket_by_tid(tid: str, *options) -> Ticket:
     # A NUL cannot be in a tid, and PostgreSQL refuses to compare one.
-    found = db.session.scalar(select(Ticket).where(Ticket.tid == tid.replace("\x00", "")))
+    statement = select(Ticket).where(Ticket.tid == tid.replace("\x00", "")).options(*options)
+    found = db.session.scalar(statement)
     if found is None:
         abort(404)
     return found

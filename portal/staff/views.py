@@ -47,12 +47,18 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors
-from portal.tickets import FieldError, TicketSettings, idempotency
+from portal.tickets import FieldError, TicketSettings, idempotency, statuses
 from portal.tickets.departments import all_departments, department_with_fields
 from portal.tickets.parameters import row_id
 from portal.tickets.queries import staff_ticket_list
 
 TICKETS_PER_PAGE = 25
+MAX_SEARCH = 100
+# The list's status filter: WHMCS's pseudo-statuses first, then each status ("" is any status).
+STATUS_FILTERS = {
+    statuses.AWAITING: "Awaiting reply (Open and Customer-Reply)",
+    statuses.ALL_ACTIVE: "All active (not Closed)",
+} | {status.value: status.value for status in TicketStatus}
 LOGIN_REFUSED = "Incorrect username or password."
 ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
 
@@ -99,23 +105,28 @@ def logout():
 @staff.get("/")
 @staff_required
 def tickets():
-    deptid = request.args.get("deptid", type=int)
+    # Ids and page numbers past any real one (or not numbers) name nothing, not a server error.
+    deptid = row_id(request.args.get("deptid"))
     status = request.args.get("status", "")
-    status = status if status in set(TicketStatus) else ""
+    status = status if status in STATUS_FILTERS else ""
+    search = request.args.get("q", "").strip()[:MAX_SEARCH]
     page = db.paginate(
-        staff_ticket_list(department_id=deptid, status_filter=status),
+        staff_ticket_list(department_id=deptid, status_filter=status, search=search),
+        page=row_id(request.args.get("page")) or 1,
         per_page=TICKETS_PER_PAGE,
         max_per_page=TICKETS_PER_PAGE,
         error_out=False,
     )
+    chosen = (("deptid", deptid), ("status", status), ("q", search))
     return render_template(
         "staff/tickets.html",
         page=page,
         departments=all_departments(db.session()),
-        statuses=list(TicketStatus),
+        status_filters=STATUS_FILTERS,
         deptid=deptid,
         status=status,
-        filters={key: value for key, value in (("deptid", deptid), ("status", status)) if value},
+        search=search,
+        filters={key: value for key, value in chosen if value},
     )
 
 

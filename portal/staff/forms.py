@@ -1,4 +1,5 @@
-"""The staff forms as typed, and their translation to and from the OpenTicket core."""
+"""The staff forms as typed, and their translation to and from the core (OpenTicket,
+AddTicketReply, AddTicketNote, UpdateTicket)."""
 
 import re
 from collections.abc import Sequence
@@ -6,8 +7,11 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from portal.models import Priority
+from portal.models import Priority, Ticket, TicketStatus
 from portal.tickets import FieldError, IncomingFile, OpenTicketRequest
+from portal.tickets.changes import TicketChange
+from portal.tickets.notes import NoteRequest
+from portal.tickets.replies import ReplyRequest
 
 _CUSTOM_FIELD = re.compile(r"customfield\[(\d{1,10})\]")
 CLOSURE_CHOICES = {"inherit": None, "yes": True, "no": False}
@@ -133,3 +137,96 @@ def form_control_for(parameter: str) -> str | None:
     if parameter == "tid":
         return None
     return FORM_CONTROL_FOR_PARAMETER.get(parameter, parameter)
+
+
+# The reply and note forms' buttons: "send" adds the reply or note, "preview" only redraws.
+COMPOSE_ACTIONS = frozenset({"send", "preview"})
+
+
+@dataclass
+class TicketComposeForm:
+    """A message written on a ticket's page (a reply or a note), as typed."""
+
+    message: str = ""
+    markdown: bool = True
+    draft: str = ""
+    remove_held: list[str] = field(default_factory=list)
+    action: str = "send"
+
+    @staticmethod
+    def _common(form: MultiDict) -> dict:
+        action = form.get("action", "send")
+        return {
+            "message": form.get("message", ""),
+            "markdown": "markdown" in form,
+            "draft": form.get("draft", ""),
+            "remove_held": form.getlist("remove_held"),
+            "action": action if action in COMPOSE_ACTIONS else "send",
+        }
+
+
+@dataclass
+class StaffReplyForm(TicketComposeForm):
+    """The staff reply form: AddTicketReply with the status to set and whether to email."""
+
+    status: str = TicketStatus.ANSWERED.value
+    send_email: bool = True
+
+    @classmethod
+    def from_post(cls, form: MultiDict) -> "StaffReplyForm":
+        return cls(
+            **cls._common(form),
+            status=form.get("status", TicketStatus.ANSWERED.value),
+            send_email="send_email" in form,
+        )
+
+    def reply_request(self, uploads: Sequence[IncomingFile]) -> ReplyRequest:
+        return ReplyRequest(
+            message=self.message,
+            markdown=self.markdown,
+            status=self.status,
+            noemail=not self.send_email,
+            uploads=uploads,
+        )
+
+
+@dataclass
+class NoteForm(TicketComposeForm):
+    """The internal note form: AddTicketNote."""
+
+    @classmethod
+    def from_post(cls, form: MultiDict) -> "NoteForm":
+        return cls(**cls._common(form))
+
+    def note_request(self, uploads: Sequence[IncomingFile]) -> NoteRequest:
+        return NoteRequest(message=self.message, markdown=self.markdown, uploads=uploads)
+
+
+@dataclass
+class TicketChangeForm:
+    """The ticket's department, status, priority and subject (UpdateTicket), as typed."""
+
+    deptid: str = ""
+    status: str = ""
+    priority: str = ""
+    subject: str = ""
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> "TicketChangeForm":
+        """The form as first shown: the ticket as it is."""
+        return cls(str(ticket.department_id), ticket.status, ticket.priority, ticket.subject)
+
+    @classmethod
+    def from_post(cls, form: MultiDict) -> "TicketChangeForm":
+        return cls(
+            deptid=form.get("deptid", ""),
+            status=form.get("status", ""),
+            priority=form.get("priority", ""),
+            subject=form.get("subject", ""),
+        )
+
+    def change(self) -> TicketChange:
+        # An empty value leaves the ticket's as it is, as UpdateTicket's parameters do.
+        return TicketChange(
+            deptid=self.deptid, status=self.status, priority=self.priority, subject=self.subject
+        )

@@ -1,4 +1,5 @@
-"""The staff area's pages: sign in, the ticket list, a ticket, and Open New Ticket."""
+"""The staff area's pages: sign in, the ticket list, and Open New Ticket (a ticket's own page
+and its forms are in ticket_pages)."""
 
 from collections.abc import Sequence
 from urllib.parse import urlencode
@@ -35,6 +36,7 @@ from portal.identity import (
     staff_required,
 )
 from portal.models import Attachment, ClientAccount, Priority, Ticket, TicketStatus
+from portal.rendering import render_message
 from portal.saving import Refused, commit
 from portal.staff import staff
 from portal.staff.client_search import (
@@ -45,16 +47,18 @@ from portal.staff.client_search import (
     find_clients,
 )
 from portal.staff.forms import OpenTicketForm, form_errors
-from portal.tickets import FieldError, TicketSettings, idempotency, queries
-from portal.tickets.departments import (
-    all_departments,
-    department_with_fields,
-    field_values_shown,
-)
+from portal.tickets import FieldError, TicketSettings, idempotency, statuses
+from portal.tickets.departments import all_departments, department_with_fields
 from portal.tickets.parameters import row_id
 from portal.tickets.queries import page_number, staff_ticket_list
 
 TICKETS_PER_PAGE = 25
+MAX_SEARCH = 100
+# The list's status filter: WHMCS's pseudo-statuses first, then each status ("" is any status).
+STATUS_FILTERS = {
+    statuses.AWAITING: "Awaiting reply (Open and Customer-Reply)",
+    statuses.ALL_ACTIVE: "All active (not Closed)",
+} | {status.value: status.value for status in TicketStatus}
 LOGIN_REFUSED = "Incorrect username or password."
 ALREADY_SENT = "This form had already been sent, so no second ticket was opened. Here is the first."
 
@@ -100,43 +104,28 @@ def logout():
 @staff.get("/")
 @staff_required
 def tickets():
-    deptid = row_id(request.args.get("deptid", type=int))
+    # Ids and page numbers past any real one (or not numbers) name nothing, not a server error.
+    deptid = row_id(request.args.get("deptid"))
     status = request.args.get("status", "")
-    status = status if status in set(TicketStatus) else ""
+    status = status if status in STATUS_FILTERS else ""
+    search = request.args.get("q", "").strip()[:MAX_SEARCH]
     page = db.paginate(
-        staff_ticket_list(department_id=deptid, status_filter=status),
+        staff_ticket_list(department_id=deptid, status_filter=status, search=search),
         page=page_number(request.args.get("page", type=int), TICKETS_PER_PAGE),
         per_page=TICKETS_PER_PAGE,
         max_per_page=TICKETS_PER_PAGE,
         error_out=False,
     )
+    chosen = (("deptid", deptid), ("status", status), ("q", search))
     return render_template(
         "staff/tickets.html",
         page=page,
         departments=all_departments(db.session()),
-        statuses=list(TicketStatus),
+        status_filters=STATUS_FILTERS,
         deptid=deptid,
         status=status,
-        filters={key: value for key, value in (("deptid", deptid), ("status", status)) if value},
-    )
-
-
-@staff.get("/tickets/<tid>")
-@staff_required
-def ticket(tid: str):
-    found = ticket_by_tid(tid)
-    entries = queries.thread(
-        found, with_notes=True, newest_first=current_app.config["TICKET_REPLIES_NEWEST_FIRST"]
-    )
-    return render_template(
-        "staff/ticket.html",
-        ticket=found,
-        entries=entries,
-        field_values=field_values_shown(found.custom_field_values, staff=True),
-        view_link=client_view_link(found),
-        attachment_url=lambda file: url_for(
-            "staff.attachment", tid=found.tid, attachment_id=file.id
-        ),
+        search=search,
+        filters={key: value for key, value in chosen if value},
     )
 
 
@@ -248,7 +237,9 @@ def render_new_ticket(
         chosen=chosen,
         matches=[(client.id, client_label(client)) for client in matches],
         searched=form.action == "search",
-        show_preview=form.action == "preview",
+        preview_html=render_message(form.message, form.markdown)
+        if form.action == "preview"
+        else None,
         choices=choices,
         departments=departments,
         custom_fields=department.custom_fields if department else [],
@@ -260,9 +251,10 @@ def render_new_ticket(
     )
 
 
-def ticket_by_tid(tid: str) -> Ticket:
+def ticket_by_tid(tid: str, *options) -> Ticket:
     # A NUL cannot be in a tid, and PostgreSQL refuses to compare one.
-    found = db.session.scalar(select(Ticket).where(Ticket.tid == tid.replace("\x00", "")))
+    statement = select(Ticket).where(Ticket.tid == tid.replace("\x00", "")).options(*options)
+    found = db.session.scalar(statement)
     if found is None:
         abort(404)
     return found

@@ -46,8 +46,15 @@ def test_a_staff_reply_by_adminusername_answers_the_ticket(api, ticket, make):
 def test_only_adminusername_makes_a_valid_reply_as_a_ruby_integration_sends_it(api, ticket, make):
     make.staff(username="ops")
 
-    answer = api({"action": "AddTicketReply", "ticketid": ticket.id, "message": "x",
-                  "status": "Open", "adminusername": "ops"})  # fmt: skip
+    answer = api(
+        {
+            "action": "AddTicketReply",
+            "ticketid": ticket.id,
+            "message": "x",
+            "status": "Open",
+            "adminusername": "ops",
+        }
+    )
 
     assert answer == {"result": "success"}
     assert db.session.get(Ticket, ticket.id).status == TicketStatus.OPEN

@@ -12,8 +12,12 @@ def two_departments(make, open_ticket, api):
     """Sales with an Open and a Closed ticket, Support (hidden) with Customer-Reply and Answered."""
     sales = make.department(name="Sales", sort_order=1)
     support = make.department(name="Support", sort_order=2, hidden=True)
-    for department, status in ((sales, "Open"), (sales, "Closed"), (support, "Customer-Reply"),
-                               (support, "Answered")):  # fmt: skip
+    for department, status in (
+        (sales, "Open"),
+        (sales, "Closed"),
+        (support, "Customer-Reply"),
+        (support, "Answered"),
+    ):
         ticket = open_ticket(deptid=department.id)
         api({"action": "UpdateTicket", "ticketid": ticket.id, "status": status})
     return sales, support
@@ -29,14 +33,22 @@ def test_departments_every_one_with_its_counts(api, department, two_departments)
         "totalresults": 3,
         "departments": {
             "department": [
-                {"id": str(department.id), "name": department.name,
-                 "awaitingreply": "0", "opentickets": "0"},
+                {
+                    "id": str(department.id),
+                    "name": department.name,
+                    "awaitingreply": "0",
+                    "opentickets": "0",
+                },
                 {"id": str(sales.id), "name": "Sales", "awaitingreply": "1", "opentickets": "1"},
-                {"id": str(support.id), "name": "Support", "awaitingreply": "1",
-                 "opentickets": "2"},
+                {
+                    "id": str(support.id),
+                    "name": "Support",
+                    "awaitingreply": "1",
+                    "opentickets": "2",
+                },
             ]
         },
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("value", ["true", "1", "0"])

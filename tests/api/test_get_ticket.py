@@ -106,8 +106,14 @@ def conversation(api, make, open_ticket):
         {"name": "Gus", "email": "gus@example.com", "created": "2024-05-01 13:00:00"},
     ):
         api({"action": "AddTicketReply", "ticketid": ticket.id, "message": "m", **fields})
-    api({"action": "AddTicketNote", "ticketid": ticket.id, "message": "private",
-         "attachments": base64_files(("n.txt", b"n"))})  # fmt: skip
+    api(
+        {
+            "action": "AddTicketNote",
+            "ticketid": ticket.id,
+            "message": "private",
+            "attachments": base64_files(("n.txt", b"n")),
+        }
+    )
     return ticket, staff, account, member, contact
 
 
@@ -116,7 +122,7 @@ def test_replies_oldest_first_with_who_wrote_them(api, conversation):
 
     replies = get_ticket(api, ticketid=ticket.id)["replies"]["reply"]
 
-    assert [r["replyid"] for r in replies][0] == "0"
+    assert replies[0]["replyid"] == "0"
     assert [r["date"][11:13] for r in replies] == ["09", "10", "11", "12", "13"]
     assert [r["requestor_type"] for r in replies] == [
         "Authorized User",
@@ -146,8 +152,10 @@ def test_replies_oldest_first_with_who_wrote_them(api, conversation):
     assert "rating" not in replies[0]
 
 
-@pytest.mark.parametrize(("sort", "newest_first"), [("ASC", False), ("asc", False),
-                                                    ("DESC", True), ("desc", True), ("", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sort", "newest_first"),
+    [("ASC", False), ("asc", False), ("DESC", True), ("desc", True), ("", False)],
+)
 def test_repliessort(api, conversation, sort, newest_first):
     ticket = conversation[0]
 
@@ -192,8 +200,17 @@ def test_attachments_removed_once_a_file_is_gone(api, open_ticket, attachments_d
 def test_admin_is_the_staff_member_who_opened_it(api, department, api_staff):
     api_staff.first_name, api_staff.last_name = "Opal", "Opener"
     db.session.commit()
-    opened = api({"action": "OpenTicket", "deptid": department.id, "subject": "s", "message": "m",
-                  "name": "G", "email": "g@example.com", "admin": "1"})  # fmt: skip
+    opened = api(
+        {
+            "action": "OpenTicket",
+            "deptid": department.id,
+            "subject": "s",
+            "message": "m",
+            "name": "G",
+            "email": "g@example.com",
+            "admin": "1",
+        }
+    )
 
     answer = get_ticket(api, ticketid=opened["id"])
 

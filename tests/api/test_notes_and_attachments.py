@@ -13,8 +13,15 @@ from tests.api.api_calls import base64_files
 
 def test_notes_listed_oldest_first(api, ticket, api_staff):
     for created, message in (("2024-05-02 10:00:00", "second"), ("2024-05-01 10:00:00", "first")):
-        api({"action": "AddTicketNote", "ticketid": ticket.id, "message": message,
-             "created": created, "attachments": base64_files(("n.txt", b"n"), ("m.txt", b"m"))})  # fmt: skip
+        api(
+            {
+                "action": "AddTicketNote",
+                "ticketid": ticket.id,
+                "message": message,
+                "created": created,
+                "attachments": base64_files(("n.txt", b"n"), ("m.txt", b"m")),
+            }
+        )
 
     answer = api({"action": "GetTicketNotes", "ticketid": str(ticket.id)})
 
@@ -53,12 +60,31 @@ def with_files(api, make, open_ticket):
     """A ticket, a reply and a note, each with two files; and a reply without any."""
     make.staff(username="demo")
     ticket = open_ticket(attachments=base64_files(("t0.txt", b"ticket 0"), ("t1.txt", b"ticket 1")))
-    api({"action": "AddTicketReply", "ticketid": ticket.id, "message": "r", "adminusername": "demo",
-         "attachments": base64_files(("r0.txt", b"reply 0"), ("r1.txt", b"reply 1"))})  # fmt: skip
-    api({"action": "AddTicketReply", "ticketid": ticket.id, "message": "bare",
-         "adminusername": "demo"})  # fmt: skip
-    api({"action": "AddTicketNote", "ticketid": ticket.id, "message": "n",
-         "attachments": base64_files(("n0.txt", b"note 0"), ("n1.txt", b"note 1"))})  # fmt: skip
+    api(
+        {
+            "action": "AddTicketReply",
+            "ticketid": ticket.id,
+            "message": "r",
+            "adminusername": "demo",
+            "attachments": base64_files(("r0.txt", b"reply 0"), ("r1.txt", b"reply 1")),
+        }
+    )
+    api(
+        {
+            "action": "AddTicketReply",
+            "ticketid": ticket.id,
+            "message": "bare",
+            "adminusername": "demo",
+        }
+    )
+    api(
+        {
+            "action": "AddTicketNote",
+            "ticketid": ticket.id,
+            "message": "n",
+            "attachments": base64_files(("n0.txt", b"note 0"), ("n1.txt", b"note 1")),
+        }
+    )
     reply, bare = db.session.scalars(select(TicketReply).order_by(TicketReply.id)).all()
     note = db.session.scalars(select(TicketNote)).one()
     return {"ticket": ticket.id, "reply": reply.id, "note": note.id, "bare": bare.id}
@@ -75,8 +101,14 @@ def with_files(api, make, open_ticket):
     ],
 )
 def test_a_file_by_type_related_id_and_index(api, with_files, kind, index, filename, data):
-    answer = api({"action": "GetTicketAttachment", "type": kind,
-                  "relatedid": str(with_files[kind.lower()]), "index": index})  # fmt: skip
+    answer = api(
+        {
+            "action": "GetTicketAttachment",
+            "type": kind,
+            "relatedid": str(with_files[kind.lower()]),
+            "index": index,
+        }
+    )
 
     assert answer == {
         "result": "success",
@@ -103,8 +135,12 @@ def test_a_file_by_type_related_id_and_index(api, with_files, kind, index, filen
     ],
 )
 def test_each_documented_error(api, with_files, fields, message):
-    request = {"action": "GetTicketAttachment", "type": "ticket",
-               "relatedid": str(with_files["ticket"]), "index": "0"}  # fmt: skip
+    request = {
+        "action": "GetTicketAttachment",
+        "type": "ticket",
+        "relatedid": str(with_files["ticket"]),
+        "index": "0",
+    }
     for name, value in fields.items():
         if value is None:
             request.pop(name)
@@ -118,7 +154,8 @@ def test_attachments_deleted_once_the_files_are_gone(api, with_files, attachment
     reply = db.session.get(TicketReply, with_files["reply"])
     stored_path(attachments_dir, reply.attachments[0].stored_name).unlink()
 
-    answer = api({"action": "GetTicketAttachment", "type": "reply",
-                  "relatedid": str(reply.id), "index": "1"})  # fmt: skip
+    answer = api(
+        {"action": "GetTicketAttachment", "type": "reply", "relatedid": str(reply.id), "index": "1"}
+    )
 
     assert answer == {"result": "error", "message": "Attachments Deleted"}

@@ -1,9 +1,9 @@
 """Credentials that arrive in a URL never reach a log: their values become `[REDACTED]`.
 
 WHMCS accepts every parameter in the query string, credentials included, so request lines such
-as `GET /includes/api.php?identifier=...&secret=...` would otherwise be written by the access
-log (gunicorn's, see gunicorn.conf.py) and by the development server. Standard library only:
-gunicorn.conf.py loads it before the app.
+as `GET /includes/api.php?identifier=...&secret=...` would otherwise be written by gunicorn's
+access and error logs, by the development server and by the app. install() redacts every log
+record of the process as it is made.
 """
 
 import logging
@@ -31,26 +31,27 @@ def _redacted_pair(match: re.Match) -> str:
     return f"{match.group('lead')}{name}={REDACTED}"
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with credentials redacted (and its arguments merged in)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: leave it for logging to report
-            return True
-        redacted = redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with credentials redacted from its message (its arguments merged in)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: leave it for logging to report
+        return record
+    redacted = redact(message)
+    if redacted != message:
+        record.msg, record.args = redacted, None
+    return record
 
 
-_FILTER = RedactingFilter()
+def install() -> None:
+    """Redact every log record of the process as it is made, whichever logger makes it (the
+    development server's, gunicorn's access and error logs, the app's) and wherever it goes."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "redacts_credentials", False):
+        return
 
+    def redacting_factory(*args, **kwargs) -> logging.LogRecord:
+        return redact_record(factory(*args, **kwargs))
 
-def install(*logger_names: str) -> None:
-    """Add the filter to these loggers (and to their handlers, which see propagated records)."""
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+    redacting_factory.redacts_credentials = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_factory)

@@ -30,11 +30,15 @@ def request_too_large_message() -> str:
 
 
 def unread_body_presenter() -> Presenter:
-    """The answer's form when the body was not (or cannot be) read: from the query string alone,
-    otherwise WHMCS's default name=value text."""
+    """The answer's form from what could be read: the body's fields once they were parsed, else
+    the query string's alone; WHMCS's default name=value text when neither names one."""
+    fields = request.args
+    # Werkzeug caches the parsed body; a body refused unread (or unparsable) is never read here.
+    if "form" in request.__dict__:
+        fields = parameters.request_fields(request.args, request.form)
     return Presenter(
-        ResponseType.requested(request.args.get("responsetype")),
-        parameters.action_name(request.args.get("action")),
+        ResponseType.requested(fields.get("responsetype")),
+        parameters.action_name(fields.get("action")),
     )
 
 

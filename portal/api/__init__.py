@@ -7,7 +7,6 @@ from portal import log_redaction
 api = Blueprint("api", __name__)
 
 
-
 @api.record_once
 def _redact_credentials_in_logs(state) -> None:
     # WHMCS takes credentials in the query string too: whatever logs request lines (the

@@ -96,7 +96,7 @@ def test_an_unknown_ticket_is_not_remembered(call_api, writing):
 
 
 def test_another_ticket_with_the_same_key_is_another_request(call_api, writing, ticket_fields):
-    fields, model = writing
+    fields, _model = writing
     other = read_answer(call_api(ticket_fields), "json")["id"]
     call_api(fields, key=KEY)
 

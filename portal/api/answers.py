@@ -17,6 +17,7 @@ OWNER = "Owner"
 AUTHORIZED_USER = "Authorized User"
 SUB_ACCOUNT = "Sub-Account"
 GUEST = "Guest"
+REGISTERED_USER = "Registered User"
 OPERATOR = "Operator"
 
 
@@ -196,8 +197,11 @@ def _ticket_requestor_type(ticket: Ticket) -> str:
 def _reply_requestor_type(ticket: Ticket, reply: TicketReply) -> str:
     if reply.contact_id is not None:
         return SUB_ACCOUNT
-    if reply.user_id is None or ticket.client_id is None:
+    if reply.user_id is None:
         return GUEST
+    if ticket.client_id is None:
+        # A client's user answering a guest's ticket: registered, but not of its account.
+        return REGISTERED_USER
     return _user_type(ticket, reply.user_id)
 
 

@@ -1,7 +1,5 @@
 """Which API actions a credential may call: WHMCS's API roles, as a list per credential."""
 
-from collections.abc import Iterable
-
 from portal.api.parameters import action_name
 
 # Every action the API has, in the order the documentation lists them; a credential made
@@ -50,7 +48,3 @@ def allowed_actions(stored: str | None) -> frozenset[str]:
     if stored is None:
         return frozenset(TICKET_ACTIONS)
     return frozenset(name.strip() for name in stored.split(",") if name.strip())
-
-
-def is_allowed(action: str, allowed: Iterable[str]) -> bool:
-    return action in allowed

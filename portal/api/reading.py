@@ -16,7 +16,7 @@ from portal.api.calls import Action, Call
 from portal.api.responses import Value
 from portal.extensions import db
 from portal.models import ClientAccount, Ticket, TicketNote, TicketReply, TicketStatus
-from portal.tickets import statuses
+from portal.tickets import errors, statuses
 from portal.tickets.attachment_files import ATTACHMENTS_DELETED, AttachmentNotFound, attachment_file
 from portal.tickets.counts import TicketCounts, flagged_active
 from portal.tickets.departments import all_departments
@@ -25,8 +25,8 @@ from portal.tickets.listing import TicketFilters, ticket_page
 from portal.tickets.lookups import ticket_by_id, ticket_by_id_or_number
 from portal.tickets.parameters import MAX_ROW_ID, php_int
 
-# GetTicket documents no error; WHMCS's UpdateTicket spells its not-found this way.
-TICKET_ID_NOT_FOUND = "Ticket ID Not Found"
+# GetTicket and GetTicketNotes document no error; WHMCS's UpdateTicket spells its not-found so.
+TICKET_ID_NOT_FOUND = errors.TICKET_ID_NOT_FOUND_UPDATE
 DEFAULT_LIMIT = 25
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]")
 # What a ticket's answers read, in a few statements whatever the number of tickets.

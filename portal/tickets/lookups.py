@@ -23,18 +23,12 @@ def ticket_by_id(
     *,
     missing: str,
     options: Sequence[ORMOption] = (),
-    locking: bool = False,
 ) -> Ticket:
-    """The ticket with this id (read as PHP's (int) cast reads it), or TicketNotFound(missing).
-
-    `locking` reads it FOR UPDATE, so that two changes to one ticket happen one after the other.
-    """
+    """The ticket with this id (read as PHP's (int) cast reads it), or TicketNotFound(missing)."""
     ticket_key = parameters.row_id(ticketid)
     ticket = None
     if ticket_key is not None:
         statement = select(Ticket).where(Ticket.id == ticket_key).options(*options)
-        if locking:
-            statement = statement.with_for_update(of=Ticket)
         ticket = session.scalars(statement).first()
     if ticket is None:
         raise TicketNotFound([FieldError(("ticketid",), missing)])

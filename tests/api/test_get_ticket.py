@@ -250,3 +250,15 @@ class TestInAnotherTimeZone:
 
         assert ticket.created_at == datetime(2024, 5, 1, 7, 30)
         assert get_ticket(api, ticketid=ticket.id)["date"] == "2024-05-01 09:30:00"
+
+
+def test_a_client_users_reply_to_a_guests_ticket_is_a_registered_users(api, make, ticket):
+    account = make.client_account()
+
+    api({"action": "AddTicketReply", "ticketid": ticket.id, "message": "m", "clientid": account.id})
+
+    reply = get_ticket(api, ticketid=ticket.id)["replies"]["reply"][1]
+    assert (reply["requestor_type"], reply["requestor_name"]) == (
+        "Registered User",
+        account.owner.name,
+    )

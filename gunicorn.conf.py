@@ -25,6 +25,8 @@ graceful_timeout = 30
 max_requests = 10000
 max_requests_jitter = 1000
 # "-" is stdout; an empty PORTAL_ACCESS_LOG turns the access log off (the proxy keeps one).
+# API credentials sent in a query string are written as [REDACTED]: the app, once loaded,
+# redacts every log record of the worker, the access log's too (portal/log_redaction.py).
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-") or None
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl), so a

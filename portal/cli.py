@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal import demo_data, held_uploads
 from portal.api.credentials import create_api_credential
+from portal.api.permissions import TICKET_ACTIONS, UnknownActions, parse_actions
 from portal.extensions import db, register_migrations
 from portal.mail.worker import send_mail_command
 from portal.models import StaffMember
@@ -77,12 +78,31 @@ def create_staff(
 @click.command("create-api-credential")
 @click.argument("username")
 @click.option("--allowed-ips", default="", help="Comma-separated addresses or networks.")
-def create_api_credential_command(username: str, allowed_ips: str) -> None:
+@click.option(
+    "--actions",
+    default=None,
+    help="Comma-separated API actions it may call, e.g. openticket,getticket (default: all "
+    "ticket actions).",
+)
+def create_api_credential_command(username: str, allowed_ips: str, actions: str | None) -> None:
     """Create an API credential acting for a staff member; the secret is shown only now."""
     staff = db.session.scalar(select(StaffMember).where(StaffMember.username == username))
     if staff is None:
         raise click.ClickException(f"No staff member is called {username!r}.")
-    credential, secret = create_api_credential(db.session(), staff, allowed_ips=allowed_ips)
+    permitted = None
+    if actions is not None:
+        try:
+            permitted = parse_actions(actions)
+        except UnknownActions as unknown:
+            raise click.ClickException(
+                f"Not an API action: {', '.join(unknown.names)}. "
+                f"The actions are: {', '.join(TICKET_ACTIONS)}."
+            ) from unknown
+        if not permitted:
+            raise click.ClickException("--actions names no action.")
+    credential, secret = create_api_credential(
+        db.session(), staff, allowed_ips=allowed_ips, actions=permitted
+    )
     db.session.commit()
     click.echo(f"identifier: {credential.identifier}")
     click.echo(f"secret: {secret}")

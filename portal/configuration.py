@@ -53,6 +53,9 @@ class Defaults:
     API_ALLOWED_IPS = "127.0.0.1,::1"
     API_ACCESS_KEY = ""
     API_ALLOW_LEGACY_PASSWORD_AUTH = False
+    # A portal extension: an API credential's secret may also be sent as its MD5 hex digest,
+    # for clients that always hash the password (a 256-bit secret stays unguessable).
+    API_ACCEPT_MD5_SECRET = True
     # Number of reverse proxies whose X-Forwarded-For may be trusted; 0 trusts none.
     PROXY_COUNT = 0
     # Rate limits (the `limits` library). One count per worker with memory://; point

@@ -311,12 +311,17 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None]
     closed_by_name: Mapped[str] = mapped_column(String(201), default="")
+    # The staff member the ticket is flagged (assigned) to, WHMCS's `flag`.
+    flagged_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL"), index=True
+    )
 
     department: Mapped[Department] = relationship()
     client: Mapped[ClientAccount | None] = relationship()
     user: Mapped[User | None] = relationship()
     contact: Mapped[Contact | None] = relationship()
-    opened_by: Mapped[StaffMember | None] = relationship()
+    opened_by: Mapped[StaffMember | None] = relationship(foreign_keys=[opened_by_staff_id])
+    flagged_to: Mapped[StaffMember | None] = relationship(foreign_keys=[flagged_staff_id])
     service: Mapped[Service | None] = relationship()
     domain: Mapped[Domain | None] = relationship()
     # The opening message's files; replies and notes hold their own.
@@ -463,6 +468,12 @@ class ApiCredential(Base):
     allowed_ips: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # SHA-256 of the secret's MD5 hex digest, for clients that always send MD5 (WHMCS's legacy
+    # password form); None for credentials made before it was kept.
+    secret_md5_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The API actions it may call, lower case and comma-separated (WHMCS's API roles); None
+    # allows every ticket action.
+    allowed_actions: Mapped[str | None] = mapped_column(Text)
 
     staff: Mapped[StaffMember] = relationship()
 

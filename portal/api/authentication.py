@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
-from portal.api.credentials import secret_matches
+from portal.api.credentials import md5_of_secret_matches, secret_matches
+from portal.api.permissions import TICKET_ACTIONS, allowed_actions
 from portal.extensions import db
 from portal.identity import UNUSED_HASH
 from portal.models import ApiCredential, StaffMember
@@ -45,6 +46,8 @@ class Caller:
     # None for the legacy username and password login.
     credential_id: int | None = None
     allowed_ips: str = ""
+    # The actions it may call (lower case); the legacy login may call every one.
+    actions: frozenset[str] = frozenset(TICKET_ACTIONS)
 
     def staff(self) -> StaffMember | None:
         """The staff member, loaded only when a request acts as them."""
@@ -56,7 +59,11 @@ def authorised_caller(form: Mapping[str, str], address: str | None, config: Mapp
     check_addresses = not access_key_presented(form.get("accesskey"), config["API_ACCESS_KEY"])
     if check_addresses and not address_allowed(address, config["API_ALLOWED_IPS"]):
         raise invalid_ip(address)
-    caller = authenticated_caller(form, bool(config["API_ALLOW_LEGACY_PASSWORD_AUTH"]))
+    caller = authenticated_caller(
+        form,
+        bool(config["API_ALLOW_LEGACY_PASSWORD_AUTH"]),
+        accept_md5_secret=bool(config["API_ACCEPT_MD5_SECRET"]),
+    )
     # Checked only once the secret matched, so that a stranger cannot learn which identifiers
     # exist from the difference between "Invalid IP" and "Authentication Failed".
     if (
@@ -110,14 +117,19 @@ def allowed_networks(allow_list: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-def authenticated_caller(form: Mapping[str, str], allow_legacy_password: bool) -> Caller:
-    """The caller whose identifier and secret (or, if allowed, legacy admin login) match."""
+def authenticated_caller(
+    form: Mapping[str, str], allow_legacy_password: bool, *, accept_md5_secret: bool = False
+) -> Caller:
+    """The caller whose identifier and secret (or, if allowed, legacy admin login) match.
+
+    With `accept_md5_secret` a credential's secret may also come as its MD5 hex digest.
+    """
     if form.get("identifier"):
         name, secret, legacy_spelling = form["identifier"], form.get("secret") or "", False
     else:
         name, secret = form.get("username") or "", form.get("password") or ""
         legacy_spelling = True
-    caller = _api_credential_caller(name, secret)
+    caller = _api_credential_caller(name, secret, accept_md5_secret)
     if caller is None and legacy_spelling and allow_legacy_password:
         caller = _legacy_password_caller(name, secret)
     if caller is None:
@@ -125,7 +137,7 @@ def authenticated_caller(form: Mapping[str, str], allow_legacy_password: bool) -
     return caller
 
 
-def _api_credential_caller(identifier: str, secret: str) -> Caller | None:
+def _api_credential_caller(identifier: str, secret: str, accept_md5: bool) -> Caller | None:
     if not _can_name_a_row(identifier):
         return None
     credential = db.session.scalar(
@@ -136,9 +148,17 @@ def _api_credential_caller(identifier: str, secret: str) -> Caller | None:
     # MariaDB compares case-insensitively and ignores trailing spaces; identifiers are exact.
     if credential is None or credential.identifier != identifier:
         return None
-    if not secret_matches(credential.secret_sha256, secret) or not credential.staff.active:
+    matches = secret_matches(credential.secret_sha256, secret) or (
+        accept_md5 and md5_of_secret_matches(credential.secret_md5_sha256, secret)
+    )
+    if not matches or not credential.staff.active:
         return None
-    return Caller(credential.staff_id, credential.id, credential.allowed_ips)
+    return Caller(
+        credential.staff_id,
+        credential.id,
+        credential.allowed_ips,
+        allowed_actions(credential.allowed_actions),
+    )
 
 
 def _legacy_password_caller(username: str, password_md5: str) -> Caller | None:

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
 
 from portal.tickets import IncomingFile, OpenTicketRequest
+from portal.tickets.changes import TicketChange
+from portal.tickets.notes import NoteRequest
+from portal.tickets.replies import ReplyRequest
 
 TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "off", "no", ""})
@@ -22,6 +25,23 @@ NOT_FINGERPRINTED = frozenset(
     {"identifier", "secret", "username", "password", "accesskey", "responsetype", IDEMPOTENCY_FIELD}
 )
 _HASH_CHUNK = 1024 * 1024
+
+
+def request_fields(query: MultiDict[str, str], body: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The parameters as PHP's $_REQUEST has them: the query string's, then the body's, the body
+    winning for a name both send."""
+    fields: MultiDict[str, str] = MultiDict()
+    for name, values in query.lists():
+        if name not in body:
+            fields.setlist(name, values)
+    for name, values in body.lists():
+        fields.setlist(name, values)
+    return fields
+
+
+def last_values(fields: MultiDict[str, str]) -> dict[str, str]:
+    """One value per name: a repeated field counts with its last value, as in PHP."""
+    return dict(fields.items(multi=True))
 
 
 def action_name(value: str | None) -> str:
@@ -80,6 +100,52 @@ def open_ticket_request(
         customfields=form.get("customfields"),
         attachments=form.get("attachments"),
         uploads=uploads(files),
+        prevent_client_closure=optional_flag(form.get("preventClientClosure")),
+    )
+
+
+def reply_request(form: Mapping[str, str], files: MultiDict[str, FileStorage]) -> ReplyRequest:
+    """AddTicketReply's parameters; `userid` and `useMarkdown` are the names older docs used."""
+    markdown = form.get("markdown", form.get("useMarkdown"))
+    return ReplyRequest(
+        message=form.get("message"),
+        markdown=flag(markdown),
+        clientid=form.get("clientid") or form.get("userid"),
+        contactid=form.get("contactid"),
+        name=form.get("name"),
+        email=form.get("email"),
+        status=form.get("status"),
+        created=form.get("created"),
+        noemail=flag(form.get("noemail")),
+        attachments=form.get("attachments"),
+        uploads=uploads(files),
+    )
+
+
+def note_request(form: Mapping[str, str], files: MultiDict[str, FileStorage]) -> NoteRequest:
+    return NoteRequest(
+        message=form.get("message"),
+        markdown=flag(form.get("markdown", form.get("useMarkdown"))),
+        created=form.get("created"),
+        attachments=form.get("attachments"),
+        uploads=uploads(files),
+    )
+
+
+def ticket_change(form: Mapping[str, str]) -> TicketChange:
+    """UpdateTicket's parameters; the docs' example sends `clientid` for `userid`."""
+    return TicketChange(
+        deptid=form.get("deptid"),
+        status=form.get("status"),
+        subject=form.get("subject"),
+        priority=form.get("priority"),
+        userid=form.get("userid") or form.get("clientid"),
+        name=form.get("name"),
+        email=form.get("email"),
+        cc=form.get("cc"),
+        created=form.get("created"),
+        message=form.get("message"),
+        markdown=optional_flag(form.get("markdown", form.get("useMarkdown"))),
         prevent_client_closure=optional_flag(form.get("preventClientClosure")),
     )
 

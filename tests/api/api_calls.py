@@ -28,3 +28,20 @@ def read_answer(response, responsetype: str, action: str = "openticket") -> dict
         return {child.tag: child.text or "" for child in rest}
     text = response.get_data(as_text=True)
     return dict(pair.split("=", 1) for pair in text.split(";"))
+
+
+def base64_files(*files: tuple[str, bytes]) -> str:
+    """The `attachments` parameter: base64 of a JSON array of {name, data}."""
+    import base64
+
+    listed = [{"name": name, "data": base64.b64encode(data).decode()} for name, data in files]
+    return base64.b64encode(json.dumps(listed).encode()).decode()
+
+
+def read_xml_tree(response, action: str) -> ElementTree.Element:
+    """The XML answer's root, checked to start as WHMCS's does."""
+    assert response.mimetype == "application/xml"
+    assert response.data.startswith(XML_START)
+    root = parse_xml(response.data)
+    assert root[0].tag == "action" and (root[0].text or "") == action
+    return root

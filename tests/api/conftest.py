@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from portal.extensions import db
-from portal.models import StaffMember
+from portal.models import StaffMember, Ticket
 from tests.api.api_calls import API_URL
 
 _numbers = itertools.count(1)
@@ -54,3 +54,46 @@ def call_api(client, credential):
         return client.post(API_URL, data={**data, **fields}, **request_options)
 
     return call
+
+
+@pytest.fixture
+def api(call_api):
+    """Call an action and return its JSON answer (after checking it is JSON)."""
+
+    def call(fields: dict, **request_options) -> dict:
+        response = call_api({"responsetype": "json", **fields}, **request_options)
+        assert response.mimetype == "application/json", response.data[:300]
+        assert response.status_code < 500, response.data[:300]
+        return response.get_json()
+
+    return call
+
+
+@pytest.fixture
+def open_ticket(app, settings, department):
+    """Open a ticket through the core (a guest's in `department` unless told otherwise)."""
+    from portal.tickets import OpenTicketRequest
+    from portal.tickets import open_ticket as core_open_ticket
+
+    def make(**fields) -> Ticket:
+        request = OpenTicketRequest(
+            **{
+                "deptid": department.id,
+                "subject": "Printer on fire",
+                "message": "It is on fire.",
+                "name": "Gina Guest",
+                "email": "gina@example.com",
+                "noemail": True,
+                **fields,
+            }
+        )
+        ticket = core_open_ticket(db.session(), request, settings)
+        db.session.commit()
+        return ticket
+
+    return make
+
+
+@pytest.fixture
+def ticket(open_ticket):
+    return open_ticket()

@@ -1,4 +1,4 @@
-"""The endpoint itself: POST only, the action named loosely as WHMCS allows, no CSRF token."""
+"""The endpoint itself: POST (and GET), the action named loosely as WHMCS allows, no CSRF token."""
 
 import pytest
 
@@ -7,12 +7,24 @@ from portal.models import Ticket
 from tests.api.api_calls import API_URL, RESPONSE_TYPES, read_answer
 
 
-@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
-def test_any_method_but_post_answers_405(client, method):
-    response = client.open(API_URL, method=method)
+@pytest.mark.parametrize("responsetype", RESPONSE_TYPES)
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"])
+def test_any_method_but_get_and_post_answers_405_in_whmcs_envelope(client, method, responsetype):
+    response = client.open(f"{API_URL}?responsetype={responsetype}", method=method)
 
     assert response.status_code == 405
-    assert response.headers["Allow"] == "POST"
+    assert response.headers["Allow"] == "GET, POST"
+    assert read_answer(response, responsetype, action="") == {
+        "result": "error",
+        "message": "Method Not Allowed: send the request with POST (or GET)",
+    }
+
+
+def test_other_pages_keep_their_html_405(client):
+    response = client.open("/healthz", method="DELETE")
+
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
 
 
 @pytest.mark.parametrize(

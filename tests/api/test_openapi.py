@@ -9,28 +9,61 @@ from tests.api.api_calls import API_URL, read_answer
 
 OPENAPI_URL = "/includes/api.openapi.json"
 DOCUMENT_URI = "urn:portal:api.openapi.json"
-# Every request parameter of the spec's OpenTicket table, plus the API's own.
+# Every request parameter of each action's table in the WHMCS reference, plus the older names
+# the portal accepts (useMarkdown, userid, clientid) and the query string's `ticketnum`.
 SPEC_PARAMETERS = {
-    "action",
-    "deptid",
-    "subject",
-    "message",
-    "clientid",
-    "userid",
-    "contactid",
-    "name",
-    "email",
-    "priority",
-    "created",
-    "serviceid",
-    "domainid",
-    "admin",
-    "noemail",
-    "markdown",
-    "customfields",
-    "attachments",
-    "preventClientClosure",
-}
+    "OpenTicket": {
+        "deptid", "subject", "message", "clientid", "userid", "contactid", "name", "email",
+        "priority", "created", "serviceid", "domainid", "admin", "noemail", "markdown",
+        "customfields", "attachments", "preventClientClosure",
+    },
+    "GetSupportDepartments": {"ignore_dept_assignments"},
+    "GetSupportStatuses": {"deptid"},
+    "GetTicket": {"ticketnum", "ticketid", "repliessort"},
+    "GetTickets": {
+        "limitstart", "limitnum", "deptid", "clientid", "email", "status", "subject",
+        "ignore_dept_assignments",
+    },
+    "GetTicketCounts": {"ignoreDepartmentAssignments", "includeCountsByStatus"},
+    "AddTicketReply": {
+        "ticketid", "message", "markdown", "clientid", "contactid", "adminusername", "name",
+        "email", "status", "noemail", "customfields", "attachments", "created",
+        "userid", "useMarkdown",
+    },
+    "AddTicketNote": {"message", "ticketnum", "ticketid", "markdown", "attachments", "created"},
+    "UpdateTicket": {
+        "ticketid", "deptid", "status", "subject", "userid", "name", "email", "cc", "priority",
+        "created", "flag", "removeFlag", "message", "markdown", "customfields",
+        "preventClientClosure", "clientid", "useMarkdown",
+    },
+    "GetTicketNotes": {"ticketid"},
+    "GetTicketAttachment": {"relatedid", "type", "index"},
+    "DeleteTicket": {"ticketid"},
+}  # fmt: skip
+# The reference's documented error strings, character for character.
+SPEC_ERRORS = {
+    "AddTicketReply": [
+        "Ticket ID not found", "Client ID Not Found", "Contact ID Not Found",
+        "Name and email address are required if not a client", "Message is required",
+        "Email Address Invalid", "Invalid Ticket Status", "Invalid Date Format",
+        "Reply creation date cannot be in the future",
+    ],
+    "AddTicketNote": [
+        "Ticket ID not found", "Message is required", "Invalid Date Format",
+        "Ticket creation date cannot be in the future",
+    ],
+    "UpdateTicket": [
+        "Ticket ID Not Found", "Department ID Not Found",
+        "Invalid Ticket Priority. Valid priorities are: Low,Medium,High", "Invalid Date Format",
+        "Ticket creation date cannot be in the future",
+    ],
+    "GetTicketAttachment": [
+        "Related ID Required", "Invalid Type. Must be one of ticket, reply, note",
+        "Related ID Not Found", "Attachment Index Required", "No Attachments Found",
+        "Attachments Deleted", "Invalid Attachment Index",
+    ],
+    "DeleteTicket": ["Ticket ID not found"],
+}  # fmt: skip
 TRANSPORT_PARAMETERS = {
     "identifier",
     "secret",
@@ -40,6 +73,7 @@ TRANSPORT_PARAMETERS = {
     "responsetype",
     "idempotencykey",
 }
+OPERATION = ("paths", "/includes/api.php", "post")
 
 
 @pytest.fixture
@@ -71,13 +105,49 @@ def test_its_schemas_are_valid_json_schema(document):
         Draft202012Validator.check_schema(schema)
 
 
-def test_it_documents_every_request_parameter(document):
-    content = document["paths"]["/includes/api.php"]["post"]["requestBody"]["content"]
-    form = set(content["application/x-www-form-urlencoded"]["schema"]["properties"])
-    multipart = set(content["multipart/form-data"]["schema"]["properties"])
+def schema_at(document: dict, reference: dict) -> dict:
+    target = document
+    for part in reference["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return target
 
-    assert form == SPEC_PARAMETERS | TRANSPORT_PARAMETERS
-    assert multipart == form | {"attachments[]"}
+
+def operation(document: dict, method: str = "post") -> dict:
+    return document["paths"]["/includes/api.php"][method]
+
+
+def test_it_describes_every_action_the_api_has(document):
+    from portal.api.permissions import TICKET_ACTIONS
+    from portal.api.views import ACTIONS
+
+    described = operation(document)["x-whmcs-actions"]
+
+    assert {name.lower() for name in described} == set(ACTIONS) == set(TICKET_ACTIONS)
+    assert operation(document, "get")["x-whmcs-actions"] == described
+
+
+@pytest.mark.parametrize("action", sorted(SPEC_PARAMETERS))
+def test_it_documents_every_request_parameter_of_each_action(document, action):
+    described = operation(document)["x-whmcs-actions"][action]
+
+    schema = schema_at(document, described["request"])
+    assert set(schema["properties"]) == SPEC_PARAMETERS[action] | {"action"}
+    assert schema["properties"]["action"]["examples"] == [action]
+
+
+def test_the_transport_parameters_are_documented_once_for_all(document):
+    assert set(document["components"]["schemas"]["Transport"]["properties"]) == (
+        TRANSPORT_PARAMETERS
+    )
+    content = operation(document)["requestBody"]["content"]
+    assert set(content) == {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+@pytest.mark.parametrize("action", sorted(SPEC_ERRORS))
+def test_it_lists_each_documented_error(document, action):
+    listed = operation(document)["x-whmcs-actions"][action]["errors"]
+
+    assert [error for error in SPEC_ERRORS[action] if error not in listed] == []
 
 
 def scenario_fields(name: str, ticket_fields: dict) -> dict:
@@ -86,6 +156,9 @@ def scenario_fields(name: str, ticket_fields: dict) -> dict:
         "validation error": {**ticket_fields, "subject": ""},
         "empty action": {"action": ""},
         "unknown action": {"action": "GetClients"},
+        "get tickets": {"action": "GetTickets"},
+        "get support statuses": {"action": "GetSupportStatuses"},
+        "get ticket not found": {"action": "GetTicket", "ticketid": "999999"},
     }[name]
 
 
@@ -94,6 +167,9 @@ def scenario_fields(name: str, ticket_fields: dict) -> dict:
     [
         ("success", 200),
         ("validation error", 200),
+        ("get tickets", 200),
+        ("get support statuses", 200),
+        ("get ticket not found", 200),
         ("empty action", 400),
         ("unknown action", 400),
     ],

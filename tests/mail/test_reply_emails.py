@@ -72,9 +72,7 @@ def test_a_note_sends_nothing(ticket, settings, make, smtp, delivered):
     assert delivered(smtp) == []
 
 
-def test_every_message_of_a_ticket_threads_under_one_root(
-    opened, make, settings, smtp, delivered
-):
+def test_every_message_of_a_ticket_threads_under_one_root(opened, make, settings, smtp, delivered):
     department = make.department(email="support@portal.test")
     ticket = opened(
         deptid=department.id, subject="Thread", message="m", name="Gus", email="gus@example.com"

@@ -3,6 +3,7 @@
 from flask import Flask
 
 from portal import (
+    branding,
     cli,
     configuration,
     error_pages,
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.register_security(app)
     register_template_filters(app)
     register_mail(app)
+    branding.register_branding(app)
     register_blueprints(app)
     error_pages.register_error_pages(app)
     cli.register_commands(app)

@@ -39,6 +39,15 @@ class Defaults:
     # WHMCS's "Ticket Reply List Order": the conversation oldest first, or newest first.
     TICKET_REPLIES_NEWEST_FIRST = False
     TIMEZONE = "UTC"
+    # The operator's brand (docs/configuration.md#brand): the name in the header, the page
+    # titles and the emails; a logo, as a path on this site (another site's image is refused
+    # by the Content-Security-Policy), or empty to use logo.svg, logo.png, logo.webp or
+    # logo.jpg from the instance folder when there is one; the accent colour of links and
+    # buttons as #rrggbb (empty: portal.css's blue), darkened or lightened as each colour
+    # scheme needs for legible links.
+    SITE_NAME = "Support portal"
+    LOGO_URL = ""
+    ACCENT_COLOR = ""
     BASE_URL = "http://127.0.0.1:5000"
     # None: Secure cookies exactly when BASE_URL is https.
     SESSION_COOKIE_SECURE = None

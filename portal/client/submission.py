@@ -1,6 +1,9 @@
 """Submit ticket: choose a department, fill in the form, see the ticket number and access code."""
 
+import secrets
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.client import client
@@ -21,6 +24,7 @@ from portal.held_uploads import (
     prune_expired_now_and_then,
 )
 from portal.identity import signed_in_user
+from portal.mail import outbox
 from portal.models import ClientAccount, Department, Priority, Ticket, User
 from portal.saving import Refused, commit
 from portal.tickets import TicketSettings, idempotency
@@ -119,11 +123,15 @@ def ticket_created(tid: str):
     code = dict(session.get(OPENED_TICKETS_KEY, [])).get(tid)
     if code is None:
         return redirect(url_for(".submit_ticket"))
+    # Only this session knows the code: the address is shown to whoever opened the ticket.
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tid == tid))
+    same = ticket is not None and secrets.compare_digest(ticket.access_code, code)
     return render_template(
         "client/ticket_created.html",
         tid=tid,
         code=code,
         view_url=url_for(".view_ticket", tid=tid, c=code),
+        sent_to=outbox.confirmation_recipient(db.session(), ticket) if same and ticket else "",
     )
 
 

@@ -3,10 +3,16 @@
 from flask import Response, render_template, request
 
 from portal.client import client
-from portal.extensions import RateLimit
-from portal.models import Editor
+from portal.client.acting import acting_account, needs_account_choice
+from portal.extensions import RateLimit, db
+from portal.identity import signed_in_user
+from portal.models import Editor, Ticket, TicketStatus
 from portal.rendering import render_message
+from portal.tickets import queries, statuses
 from portal.tickets.opening import MAX_MESSAGE
+
+# Tickets of each list on a client's home page; the rest are one link away, in My tickets.
+HOME_TICKETS = 5
 
 PREVIEWS_PER_IP = RateLimit("RATELIMIT_PREVIEWS_PER_IP")
 TOO_MANY_PREVIEWS = "The preview rests for a moment: too many were asked from your network."
@@ -14,7 +20,26 @@ TOO_MANY_PREVIEWS = "The preview rests for a moment: too many were asked from yo
 
 @client.get("/")
 def home():
-    return render_template("client/home.html")
+    """A guest's way in; for a signed-in client, what awaits their reply and what is open."""
+    user = signed_in_user()
+    account = acting_account(user) if user else None
+    if account is None:
+        choose = user is not None and needs_account_choice(user)
+        return render_template("client/home.html", account=None, needs_choice=choose)
+    awaiting = queries.client_ticket_list(account.id, status_filter=TicketStatus.ANSWERED)
+    still_open = queries.client_ticket_list(account.id, status_filter=statuses.ALL_ACTIVE).where(
+        Ticket.status != TicketStatus.ANSWERED
+    )
+    return render_template(
+        "client/home.html",
+        account=account,
+        awaiting=_first_page(awaiting),
+        still_open=_first_page(still_open),
+    )
+
+
+def _first_page(statement):
+    return db.paginate(statement, page=1, per_page=HOME_TICKETS, max_per_page=HOME_TICKETS)
 
 
 @client.post("/markdown-preview")

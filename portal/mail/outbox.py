@@ -82,6 +82,9 @@ class MessageSettings:
     timezone: ZoneInfo = UTC_ZONE
     # The From of departments without an address.
     mail_default_sender: str = ""
+    # The operator's brand (SITE_NAME, ACCENT_COLOR): the emails' heading and signature.
+    site_name: str = "Support portal"
+    accent: str = "#0b57a4"
 
     @classmethod
     def from_config(cls, config: Mapping) -> "MessageSettings":
@@ -89,6 +92,8 @@ class MessageSettings:
             base_url=config.get("BASE_URL", cls.base_url),
             timezone=ZoneInfo(config.get("TIMEZONE", "UTC")),
             mail_default_sender=config.get("MAIL_DEFAULT_SENDER", ""),
+            site_name=" ".join(str(config.get("SITE_NAME") or "").split()) or cls.site_name,
+            accent=str(config.get("ACCENT_COLOR") or "").strip() or cls.accent,
         )
 
 
@@ -144,6 +149,19 @@ def queue_reply(session: Session, reply: TicketReply) -> None:
         OutboxMessage(ticket=ticket, reply=reply, kind=kind, created_at=now, next_attempt_at=now)
     )
     session.info[QUEUED_KEY] = True
+
+
+def confirmation_recipient(session: Session, ticket: Ticket) -> str:
+    """Where the ticket's opening confirmation goes: its email, when one was queued; else ""."""
+    queued = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.ticket_id == ticket.id,
+            OutboxMessage.kind.in_((Kind.TICKET_OPENED, Kind.TICKET_OPENED_BY_ADMIN)),
+        )
+        .limit(1)
+    )
+    return ticket.email if queued is not None else ""
 
 
 def compose(row: OutboxMessage, settings: MessageSettings) -> Composed:
@@ -265,6 +283,9 @@ def _context(ticket: Ticket, settings: MessageSettings) -> dict:
         "staff_ticket_url": f"{base_url}/staff/tickets/{quote(ticket.tid, safe='')}",
         "message_html": stored_message_html(ticket),
         "opened_by": ticket.opened_by,
+        "site_name": settings.site_name,
+        "accent": settings.accent,
+        "site_url": f"{base_url}/",
     }
 
 

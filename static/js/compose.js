@@ -58,15 +58,18 @@
   }
 
   // --- Attachments: checked before upload, drag and drop, a list of chosen files -------------
+  // The input keeps every file chosen so far: choosing or dropping more adds to them (a
+  // browser's own picker would replace them), and each listed file has a Remove button.
   function setUpAttachments(form) {
     const input = form.querySelector("[data-attachment-input]");
-    if (!input) return null;
+    if (!input || typeof DataTransfer === "undefined") return input ? { input: input } : null;
     const allowed = input.dataset.allowedExtensions.split(",").filter(Boolean);
     const maxBytes = Number(input.dataset.maxBytes);
     const problems = form.querySelector("[data-attachment-problems]");
     const list = form.querySelector("[data-chosen-files]");
     const dropzone = form.querySelector("[data-dropzone]");
     const note = form.querySelector("[data-dropzone-note]");
+    let chosen = [];
 
     function problemWith(file) {
       const name = file.name;
@@ -81,34 +84,68 @@
       return null;
     }
 
-    // Keeps only acceptable files in the input and says which were left out and why.
-    function accept(files) {
+    function sameFile(one, other) {
+      return one.name === other.name && one.size === other.size && one.lastModified === other.lastModified;
+    }
+
+    function sizeLabel(bytes) {
+      if (bytes < 1024) return bytes + " B";
+      if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+      return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    }
+
+    // The input's files become `chosen`; the list shows them, each with its Remove button.
+    function show() {
       const kept = new DataTransfer();
+      for (const file of chosen) kept.items.add(file);
+      input.files = kept.files;
+      list.replaceChildren(...chosen.map(function (file, index) {
+        const item = document.createElement("li");
+        const name = document.createElement("span");
+        name.className = "file-name";
+        name.textContent = file.name;
+        const size = document.createElement("span");
+        size.className = "file-size";
+        size.textContent = sizeLabel(file.size);
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "button-secondary";
+        remove.textContent = "Remove";
+        remove.setAttribute("aria-label", "Remove " + file.name);
+        remove.addEventListener("click", function () {
+          chosen.splice(index, 1);
+          show();
+          (list.querySelector("button") || input).focus();
+        });
+        item.append(name, " ", size, " ", remove);
+        return item;
+      }));
+      list.hidden = chosen.length === 0;
+    }
+
+    // Adds the acceptable new files to the choice and says which were left out and why.
+    function add(files) {
       const messages = [];
       for (const file of files) {
         const problem = problemWith(file);
         if (problem) messages.push(problem);
-        else kept.items.add(file);
+        else if (!chosen.some(function (known) { return sameFile(known, file); })) chosen.push(file);
       }
-      input.files = kept.files;
       problems.replaceChildren(...messages.map(function (message) {
         const paragraph = document.createElement("p");
         paragraph.textContent = message;
         return paragraph;
       }));
-      list.replaceChildren(...Array.from(kept.files).map(function (file) {
-        const item = document.createElement("li");
-        item.textContent = file.name;
-        return item;
-      }));
-      list.hidden = kept.files.length === 0;
+      show();
     }
 
     input.addEventListener("change", function () {
-      accept(Array.from(input.files));
+      add(Array.from(input.files));
     });
 
-    if (dropzone) {
+    // Dropping needs a mouse; on touch screens the note stays hidden (portal.css agrees).
+    const canDrop = window.matchMedia("(hover: hover) and (pointer: fine)").matches;
+    if (dropzone && canDrop) {
       if (note) note.hidden = false;
       dropzone.addEventListener("dragover", function (event) {
         event.preventDefault();
@@ -120,10 +157,10 @@
       dropzone.addEventListener("drop", function (event) {
         event.preventDefault();
         dropzone.classList.remove("is-dragging");
-        accept(Array.from(input.files).concat(Array.from(event.dataTransfer.files)));
+        add(Array.from(event.dataTransfer.files));
       });
     }
-    return { accept: accept, input: input };
+    return { input: input };
   }
 
   // --- Department: swap in its custom fields, keeping what was typed elsewhere ---------------

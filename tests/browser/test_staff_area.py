@@ -117,7 +117,8 @@ def test_a_ticket_for_a_non_client_opens_from_the_access_code_link(staff_page, n
     stranger = new_context().new_page()
     stranger.goto(link)
     expect(stranger.get_by_role("heading", name="Question from a visitor")).to_be_visible()
-    expect(stranger.locator(".message-body").get_by_role("strong")).to_have_text("pricing")
+    message = stranger.locator("#message .message-body").get_by_role("strong")
+    expect(message).to_have_text("pricing")
 
 
 def test_a_date_in_the_future_is_refused_and_everything_typed_is_kept(staff_page, make):

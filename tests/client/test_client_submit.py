@@ -104,7 +104,7 @@ def test_a_guest_opens_a_markdown_ticket_with_attachments(client, make):
     assert sorted(a.original_name for a in ticket.attachments) == ["notes.txt", "scan.pdf"]
 
     confirmation = client.get(response.location)
-    assert f"Ticket Created #{ticket.tid}" in confirmation.text
+    assert f'Ticket Created #<span class="nowrap">{ticket.tid}</span>' in confirmation.text
     assert ticket.access_code in confirmation.text
     assert f"/viewticket?tid={ticket.tid}&amp;c={ticket.access_code}" in confirmation.text
     client.get(response.location)

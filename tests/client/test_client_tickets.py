@@ -27,7 +27,7 @@ def test_a_guest_ticket_opens_with_tid_and_code(client, make, open_ticket_now):
     page = client.get(view_url(ticket))
 
     assert page.status_code == 200
-    assert f"View Ticket #{ticket.tid}" in page.text
+    assert f'View Ticket #<span class="nowrap">{ticket.tid}</span>' in page.text
     assert "Printer on fire" in page.text and "Sales" in page.text
     assert "<strong>really</strong>" in page.text
 

@@ -59,7 +59,7 @@ def test_the_status_filter(client, account, tickets_in, status, shown):
     page = listed(client, status=status)
 
     subjects = {"Waiting", "Answered one", "Held", "Done"}
-    assert {s for s in subjects if f"<td>{s}</td>" in page} == shown
+    assert {s for s in subjects if f'<td class="subject">{s}</td>' in page} == shown
 
 
 def test_search_by_number_with_or_without_hash_and_by_subject(client, account, tickets_in):

@@ -100,4 +100,4 @@ def test_the_ticket_page_passes_the_accessibility_check(new_context, make, ticke
     page.goto("/staff/?q=fire&status=Awaiting+Reply")
     expect(page.get_by_role("table")).to_contain_text("Printer on fire")
     assert blocking_violations(page) == []
-    assert re.search(r"#\w", page.locator("td.nowrap").first.inner_text())
+    assert re.search(r"#\w", page.locator("td.tid").first.inner_text())

@@ -114,7 +114,7 @@ def test_last_reply_columns_and_latest_activity_first(app, staff_client, staff_m
     assert f'{staff_member.name} <span class="mark mark-staff">Staff</span>' in older_row
     newer_row = page[page.index(f"#{newer.tid}") :].split("</tr>")[0]
     assert "Nora Newer" in newer_row and "mark-staff" not in newer_row
-    assert f'<td class="nowrap"><a href="/staff/tickets/{older.tid}">' in page
+    assert f'<td class="tid"><a href="/staff/tickets/{older.tid}">' in page
 
 
 @pytest.mark.parametrize(

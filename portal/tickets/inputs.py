@@ -120,8 +120,13 @@ def store_files(
     settings: TicketSettings,
     files: Sequence[tuple[str, IncomingFile]],
     refused: type[TicketError],
+    *,
+    ticket_id: int | None = None,
 ) -> list[Attachment]:
-    """Store every file, or none: a file too large once read removes those stored before it."""
+    """Store every file, or none: a file too large once read removes those stored before it.
+
+    `ticket_id` names the ticket of a reply's or a note's files, which the reply or note does
+    not set by itself."""
     stored: list[StoredFile] = []
     try:
         for name, incoming in files:
@@ -144,6 +149,7 @@ def store_files(
             size=file.size,
             content_type=file.content_type,
             sha256=file.sha256,
+            ticket_id=ticket_id,
         )
         for file in stored
     ]

@@ -51,9 +51,6 @@ def add_note(
         created_at=created,
     )
     session.add(note)
-    stored = inputs.store_files(session, settings, files, NoteError)
-    for attachment in stored:
-        attachment.ticket_id = ticket.id
-    note.attachments = stored
+    note.attachments = inputs.store_files(session, settings, files, NoteError, ticket_id=ticket.id)
     session.flush()
     return note

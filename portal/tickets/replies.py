@@ -95,10 +95,9 @@ def add_reply(
         created_at=created,
     )
     session.add(reply)
-    stored = inputs.store_files(session, settings, files, ReplyError)
-    for attachment in stored:
-        attachment.ticket_id = ticket.id
-    reply.attachments = stored
+    reply.attachments = inputs.store_files(
+        session, settings, files, ReplyError, ticket_id=ticket.id
+    )
     by_staff = author.staff is not None
     after = statuses.after_reply(by_staff=by_staff, chosen=chosen)
     set_status(ticket, after, by=author.name, at=created)

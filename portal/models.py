@@ -362,7 +362,21 @@ class Ticket(Base):
         return "None"
 
 
-class TicketReply(Base):
+class WrittenMessage:
+    """A reply's or a note's text, its rendered HTML (portal.rendering), and when it was written."""
+
+    message: Mapped[str] = mapped_column(LongText)
+    message_html: Mapped[str | None] = mapped_column(LongText)
+    message_renderer: Mapped[str | None] = mapped_column(String(80))
+    editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.editor == Editor.MARKDOWN
+
+
+class TicketReply(WrittenMessage, Base):
     """A message after the opening one, from the requester, a guest or staff."""
 
     __tablename__ = "ticket_reply"
@@ -375,11 +389,6 @@ class TicketReply(Base):
     # The author as shown: a staff member's name, or the client's or guest's name and address.
     name: Mapped[str] = mapped_column(String(201), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
-    message: Mapped[str] = mapped_column(LongText)
-    message_html: Mapped[str | None] = mapped_column(LongText)
-    message_renderer: Mapped[str | None] = mapped_column(String(80))
-    editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="replies")
     staff: Mapped[StaffMember | None] = relationship()
@@ -388,15 +397,11 @@ class TicketReply(Base):
     )
 
     @property
-    def is_markdown(self) -> bool:
-        return self.editor == Editor.MARKDOWN
-
-    @property
     def by_staff(self) -> bool:
         return self.staff_id is not None
 
 
-class TicketNote(Base):
+class TicketNote(WrittenMessage, Base):
     """A staff member's internal note on a ticket: never shown to the client."""
 
     __tablename__ = "ticket_note"
@@ -405,21 +410,12 @@ class TicketNote(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(201), default="")
-    message: Mapped[str] = mapped_column(LongText)
-    message_html: Mapped[str | None] = mapped_column(LongText)
-    message_renderer: Mapped[str | None] = mapped_column(String(80))
-    editor: Mapped[str] = mapped_column(String(10), default=Editor.PLAIN)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="notes")
     staff: Mapped[StaffMember | None] = relationship()
     attachments: Mapped[list["Attachment"]] = relationship(
         order_by="Attachment.id", overlaps="attachments"
     )
-
-    @property
-    def is_markdown(self) -> bool:
-        return self.editor == Editor.MARKDOWN
 
 
 class Attachment(Base):

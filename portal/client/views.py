@@ -6,9 +6,9 @@ from portal.client import client
 from portal.client.acting import acting_account, needs_account_choice
 from portal.extensions import RateLimit, db
 from portal.identity import signed_in_user
-from portal.models import Editor, Ticket, TicketStatus
+from portal.models import Editor
 from portal.rendering import render_message
-from portal.tickets import queries, statuses
+from portal.tickets import queries
 from portal.tickets.opening import MAX_MESSAGE
 
 # Tickets of each list on a client's home page; the rest are one link away, in My tickets.
@@ -26,15 +26,11 @@ def home():
     if account is None:
         choose = user is not None and needs_account_choice(user)
         return render_template("client/home.html", account=None, needs_choice=choose)
-    awaiting = queries.client_ticket_list(account.id, status_filter=TicketStatus.ANSWERED)
-    still_open = queries.client_ticket_list(account.id, status_filter=statuses.ALL_ACTIVE).where(
-        Ticket.status != TicketStatus.ANSWERED
-    )
     return render_template(
         "client/home.html",
         account=account,
-        awaiting=_first_page(awaiting),
-        still_open=_first_page(still_open),
+        awaiting=_first_page(queries.awaiting_the_client(account.id)),
+        still_open=_first_page(queries.active_not_awaiting_the_client(account.id)),
     )
 
 

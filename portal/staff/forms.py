@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from portal.models import Priority, Ticket, TicketStatus
-from portal.tickets import FieldError, IncomingFile, OpenTicketRequest
+from portal.models import Priority, Ticket
+from portal.tickets import FieldError, IncomingFile, OpenTicketRequest, statuses
 from portal.tickets.changes import TicketChange
 from portal.tickets.notes import NoteRequest
 from portal.tickets.replies import ReplyRequest
@@ -169,14 +169,14 @@ class TicketComposeForm:
 class StaffReplyForm(TicketComposeForm):
     """The staff reply form: AddTicketReply with the status to set and whether to email."""
 
-    status: str = TicketStatus.ANSWERED.value
+    status: str = statuses.AFTER_STAFF_REPLY.value
     send_email: bool = True
 
     @classmethod
     def from_post(cls, form: MultiDict) -> "StaffReplyForm":
         return cls(
             **cls._common(form),
-            status=form.get("status", TicketStatus.ANSWERED.value),
+            status=form.get("status", statuses.AFTER_STAFF_REPLY.value),
             send_email="send_email" in form,
         )
 

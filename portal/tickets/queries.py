@@ -77,6 +77,18 @@ def client_ticket_list(client_id: int, *, status_filter: str = "", search: str =
     return _searched(_filtered(statement, status_filter), search, staff=False)
 
 
+def awaiting_the_client(client_id: int) -> Select:
+    """An account's tickets that staff answered last: the client's reply is awaited."""
+    statement = client_ticket_list(client_id)
+    return statement.where(Ticket.status == statuses.AFTER_STAFF_REPLY.value)
+
+
+def active_not_awaiting_the_client(client_id: int) -> Select:
+    """An account's other active tickets: with staff, on hold or in progress."""
+    statement = client_ticket_list(client_id, status_filter=statuses.ALL_ACTIVE)
+    return statement.where(Ticket.status != statuses.AFTER_STAFF_REPLY.value)
+
+
 def staff_ticket_list(
     *, department_id: int | None = None, status_filter: str = "", search: str = ""
 ) -> Select:

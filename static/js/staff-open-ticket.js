@@ -128,4 +128,10 @@
       chooseClient(event.target.value);
     }
   });
+
+  // Text typed before this script arrived (it is deferred) had no listener: search it now.
+  const typed = byId("field-q");
+  if (typed && typed.value.trim() && !document.querySelector("[data-results-for]")?.value) {
+    search();
+  }
 })();
